@@ -4,9 +4,12 @@
 #![forbid(unsafe_code)]
 
 pub mod graph;
+pub mod handshake;
 mod lenient;
 pub mod secret;
 pub mod signature;
+pub mod signed_request;
 
 pub use graph::{ErrorClass, GraphClient, GraphConfig, GraphError};
+pub use handshake::{verify_subscription, HandshakeError};
 pub use secret::Secret;

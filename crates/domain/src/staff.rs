@@ -1,8 +1,5 @@
 //! Staff members, their roles and availability, and destinations (teams).
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::ValidationError;
@@ -34,37 +31,38 @@ pub enum DistributionStrategy {
     LongestIdle,
 }
 
-macro_rules! text_enum {
-    ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $ty {
-            /// The stable text form used in the API and the database.
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-        }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl FromStr for $ty {
-            type Err = ValidationError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok(Self::$variant),)+
-                    _ => Err(ValidationError::new(
-                        stringify!($ty),
-                        concat!("must be one of:", $(" ", $text),+),
-                    )),
-                }
-            }
-        }
-    };
-}
-
 text_enum!(Role { Admin => "admin", Agent => "agent" });
 text_enum!(Availability { Available => "available", Away => "away", Offline => "offline" });
 text_enum!(DistributionStrategy { RingAll => "ring_all", LongestIdle => "longest_idle" });
+
+/// A staff member's id (a UUID string created by the store).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StaffId(pub String);
+
+impl StaffId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for StaffId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for StaffId {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+impl From<String> for StaffId {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
 
 /// Default number of enquiries a staff member serves at once.
 pub const DEFAULT_CAPACITY: u32 = 5;

@@ -30,7 +30,6 @@ pub(crate) fn ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Err
 }
 
 /// An integer given as a number (integral or not) or a numeric string.
-#[allow(dead_code)] // used by the event parser
 pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     let v = Value::deserialize(d)?;
     int_of(&v).ok_or_else(|| de::Error::custom(format!("expected an integer, got {v}")))
@@ -95,6 +94,19 @@ pub(crate) fn numeric_id_value(id: &str) -> Value {
 /// Like [`id`], where `null` reads as an empty string.
 pub(crate) fn id_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(opt_id(d)?.unwrap_or_default())
+}
+
+/// Serialises an optional id the way Facebook writes app and sticker ids:
+/// as a JSON number when it is all digits.
+pub(crate) fn ser_opt_numeric_id<S: serde::Serializer>(
+    id: &Option<String>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    match id {
+        Some(id) => numeric_id_value(id).serialize(s),
+        None => s.serialize_none(),
+    }
 }
 
 struct LenientId(String);

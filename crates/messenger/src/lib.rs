@@ -3,6 +3,7 @@
 //! and `signed_request`.
 #![forbid(unsafe_code)]
 
+pub mod events;
 pub mod graph;
 pub mod handshake;
 mod lenient;
@@ -10,6 +11,9 @@ pub mod secret;
 pub mod signature;
 pub mod signed_request;
 
+pub use events::{
+    escape_unicode_json, parse_batch, EventKind, MessagingEvent, Party, PayloadError, WebhookBatch,
+};
 pub use graph::{ErrorClass, GraphClient, GraphConfig, GraphError};
 pub use handshake::{verify_subscription, HandshakeError};
 pub use secret::Secret;

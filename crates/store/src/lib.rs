@@ -1,1 +1,35 @@
-//! placeholder
+//! omnidesk's persistence: one [`Store`] over SQLite (the default, one file)
+//! or PostgreSQL (many nodes), chosen by the URL scheme.
+//!
+//! * SQL is written once with `$1` placeholders and bound in numbering order
+//!   (SQLite numbers `$n` by first appearance); the few differences go
+//!   through [`Dialect`].
+//! * Ids are UUIDv7 text made here; times are `jiff::Timestamp` stored as
+//!   BIGINT milliseconds; enums are stored in their `domain` text form.
+//! * Every method on tenant data takes `account_id` and filters on it: another
+//!   account's row is [`StoreError::NotFound`], exactly like a missing one.
+//! * Writes go through [`Store::write_tx`], which on SQLite queues writers in
+//!   process so they wait instead of failing with `SQLITE_BUSY`.
+//!
+//! One module per resource, each an `impl Store` block.
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod api_tokens;
+mod db;
+mod destinations;
+mod error;
+mod login_throttle;
+mod rows;
+mod sessions;
+mod staff;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use accounts::{Account, DEFAULT_AWAY_GRACE_SECS, DEFAULT_MAX_CONCURRENT_VISITORS};
+pub use api_tokens::{ApiToken, NewApiToken};
+pub use db::{Dialect, Store, WriteTx};
+pub use destinations::{Destination, DestinationUpdate, NewDestination};
+pub use error::StoreError;
+pub use sessions::{NewSession, Session};
+pub use staff::{LoginRecord, NewStaff, Staff, StaffUpdate};

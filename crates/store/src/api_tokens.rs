@@ -1,0 +1,162 @@
+//! Bearer API tokens for integrations. Each acts as the staff member who
+//! owns it; only a hash of the token is stored; revoked tokens stay listed
+//! (with `revoked_at`) so an admin can see what existed.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::error::{Context, StoreError};
+use crate::rows::{ms, new_id, now, opt_time, time, truncate};
+use crate::Store;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub account_id: String,
+    pub staff_id: String,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewApiToken {
+    pub staff_id: String,
+    pub name: String,
+    pub token_hash: String,
+}
+
+const COLUMNS: &str = "id, account_id, staff_id, name, created_at, last_used_at, revoked_at";
+
+fn from_row(row: &AnyRow) -> Result<ApiToken, sqlx::Error> {
+    Ok(ApiToken {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        staff_id: row.try_get("staff_id")?,
+        name: row.try_get("name")?,
+        created_at: time(row, "created_at")?,
+        last_used_at: opt_time(row, "last_used_at")?,
+        revoked_at: opt_time(row, "revoked_at")?,
+    })
+}
+
+impl Store {
+    /// Creates a token owned by a staff member of the account (`Invalid {
+    /// field: "staff_id" }` otherwise).
+    #[tracing::instrument(skip(self, new), fields(staff_id = %new.staff_id))]
+    pub async fn create_api_token(
+        &self,
+        account_id: &str,
+        new: NewApiToken,
+    ) -> Result<ApiToken, StoreError> {
+        let token = ApiToken {
+            id: new_id(),
+            account_id: account_id.to_owned(),
+            staff_id: new.staff_id,
+            name: new.name,
+            created_at: now(),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let mut tx = self.write_tx().await?;
+        crate::staff::require_member(&mut tx, account_id, &token.staff_id, "staff_id").await?;
+        sqlx::query(
+            "INSERT INTO api_tokens (id, account_id, staff_id, name, token_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&token.id)
+        .bind(&token.account_id)
+        .bind(&token.staff_id)
+        .bind(&token.name)
+        .bind(&new.token_hash)
+        .bind(ms(token.created_at))
+        .execute(&mut *tx)
+        .await
+        .context("creating an API token")?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// Every token of the account, revoked ones included, oldest first.
+    #[tracing::instrument(skip(self))]
+    pub async fn list_api_tokens(&self, account_id: &str) -> Result<Vec<ApiToken>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM api_tokens WHERE account_id = $1 ORDER BY id"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await
+        .context("listing API tokens")?;
+        rows.iter()
+            .map(from_row)
+            .collect::<Result<_, _>>()
+            .context("listing API tokens")
+    }
+
+    /// Revokes a token from now on. Revoking again keeps the first time.
+    #[tracing::instrument(skip(self))]
+    pub async fn revoke_api_token(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<ApiToken, StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1
+             WHERE account_id = $2 AND id = $3 AND revoked_at IS NULL",
+        )
+        .bind(ms(now()))
+        .bind(account_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .context("revoking an API token")?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM api_tokens WHERE account_id = $1 AND id = $2"
+        ))
+        .bind(account_id)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .context("reading a revoked API token")?;
+        let token = from_row(&row).context("reading a revoked API token")?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The unrevoked token with this hash, in any account (the bearer header
+    /// is how the account becomes known).
+    #[tracing::instrument(skip_all)]
+    pub async fn find_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .context("finding an API token")?;
+        row.as_ref()
+            .map(from_row)
+            .transpose()
+            .context("finding an API token")
+    }
+
+    /// Records that a token was used at `at` (shown to admins as "last used").
+    #[tracing::instrument(skip(self))]
+    pub async fn touch_api_token(&self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(ms(truncate(at)))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .context("recording API token use")?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await
+    }
+}

@@ -7,18 +7,30 @@
 //! * [`trace`] — why a decision went where it went, for admins.
 //! * [`waiting`] — the order in which waiting enquiries are served.
 
+pub mod decide;
 pub mod hours;
+pub mod percentage;
 pub mod schedule;
+pub mod settings;
 pub mod time_zone;
+pub mod trace;
+pub mod waiting;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use decide::{
+    decide, AgentState, AttemptOutcome, Attempted, DestinationState, RoutingDecision,
+    RoutingOutcome, RoutingSnapshot,
+};
 pub use hours::{TimeRange, WeeklyHours};
 pub use schedule::{DateException, ExceptionHours, OpenInterval, Schedule};
 
+pub use settings::{RoutingRule, RoutingSettings, RoutingSettingsInput, RuleKind};
 pub use time_zone::TimeZoneName;
+pub use trace::{MissedReason, TraceStep, Verdict};
+pub use waiting::{order_waiting, WaitingEnquiry};
 
 /// A destination's id (a UUID string created by the store).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

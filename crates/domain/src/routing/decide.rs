@@ -3,6 +3,18 @@
 //! percentage tally, the visitor's previous agent, what was already tried for
 //! this enquiry, and the clock). Routing runs again whenever an offer times
 //! out or is declined, or presence or capacity changes; each run is one call.
+//!
+//! * **Sticky** (when on): the previous agent, if available with free
+//!   capacity and not already tried, is offered first; otherwise the trace
+//!   says why and the rule applies.
+//! * **Alternative**: destinations in order; one nobody can take now, or
+//!   already tried for this enquiry, is skipped at once.
+//! * **Percentage**: the destination whose turn it is (see [`super::percentage`]),
+//!   then the others by weight; the offer names the tally to increment.
+//! * **Time**: destinations in order whose schedule covers `now` in the
+//!   channel's time zone; none covering is a miss `outside_hours`.
+//! * **Within a destination**: ring all offers every eligible member; longest
+//!   idle offers the one idle longest (ties by staff id) not yet tried.
 
 use std::collections::BTreeMap;
 
@@ -113,7 +125,7 @@ pub struct RoutingDecision {
 }
 
 /// Decides who is offered the enquiry. Sticky routing first (when on), then
-/// the channel's rule; see the module docs of [`super`] for the rules.
+/// the channel's rule, as the module docs describe.
 pub fn decide(snapshot: &RoutingSnapshot) -> RoutingDecision {
     let mut router = Router {
         snapshot,

@@ -2,7 +2,7 @@
 //!
 //! * [`settings`] — a channel's routing settings, parsed from the API's JSON.
 //! * [`hours`] and [`schedule`] — opening hours for time routing.
-//! * [`decide`] — the routing decision as a pure function of a snapshot.
+//! * [`mod@decide`] — the routing decision as a pure function of a snapshot.
 //! * [`percentage`] — the exact percentage split.
 //! * [`trace`] — why a decision went where it went, for admins.
 //! * [`waiting`] — the order in which waiting enquiries are served.

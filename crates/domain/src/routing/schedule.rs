@@ -35,8 +35,9 @@ pub struct DateException {
     pub hours: ExceptionHours,
 }
 
-/// Weekly hours with dated exceptions.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Weekly hours with dated exceptions (serialized in the API form).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "ScheduleInput", into = "ScheduleInput")]
 pub struct Schedule {
     pub weekly: WeeklyHours,
     /// Sorted by date, at most one per date.
@@ -234,6 +235,19 @@ impl Schedule {
             }
         }
         merged
+    }
+}
+
+impl TryFrom<ScheduleInput> for Schedule {
+    type Error = ValidationError;
+    fn try_from(input: ScheduleInput) -> Result<Self, Self::Error> {
+        Self::parse("schedule", &input)
+    }
+}
+
+impl From<Schedule> for ScheduleInput {
+    fn from(schedule: Schedule) -> Self {
+        schedule.to_input()
     }
 }
 

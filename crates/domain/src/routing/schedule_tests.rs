@@ -261,3 +261,13 @@ fn a_schedule_round_trips_through_its_api_form() {
     let parsed = schedule(json.clone());
     assert_eq!(serde_json::to_value(parsed.to_input()).unwrap(), json);
 }
+
+#[test]
+fn a_schedule_deserializes_only_when_valid() {
+    let ok: Schedule =
+        serde_json::from_value(json!({"weekly": {"friday": ["09:00-17:00"]}})).unwrap();
+    assert_eq!(ok.weekly.on(jiff::civil::Weekday::Friday).len(), 1);
+    assert!(
+        serde_json::from_value::<Schedule>(json!({"weekly": {"friday": ["17:00-09:00"]}})).is_err()
+    );
+}

@@ -1,0 +1,59 @@
+//! Graph API endpoints under any `/vNN.0` prefix, plus the login dialog.
+
+pub mod oauth;
+pub mod objects;
+pub mod request;
+pub mod send;
+pub mod subscriptions;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
+/// Multipart uploads may carry 25 MB files; larger ones get Facebook's
+/// 2018109 error instead of a bare 413.
+const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/{ver}/dialog/oauth",
+            get(oauth::dialog).post(oauth::dialog_submit),
+        )
+        .route(
+            "/{ver}/oauth/access_token",
+            get(oauth::access_token).post(oauth::access_token),
+        )
+        .route("/{ver}/debug_token", get(objects::debug_token))
+        .route("/{ver}/{id}", get(objects::get_object))
+        .route("/{ver}/{id}/accounts", get(objects::accounts))
+        .route(
+            "/{ver}/{id}/permissions",
+            get(objects::permissions).delete(objects::delete_permissions),
+        )
+        .route(
+            "/{ver}/{id}/permissions/{perm}",
+            axum::routing::delete(objects::delete_permission),
+        )
+        .route(
+            "/{ver}/{id}/subscribed_apps",
+            get(subscriptions::subscribed_apps)
+                .post(subscriptions::subscribe_app)
+                .delete(subscriptions::unsubscribe_app),
+        )
+        .route(
+            "/{ver}/{id}/subscriptions",
+            get(subscriptions::app_subscriptions)
+                .post(subscriptions::set_app_subscription)
+                .delete(subscriptions::delete_app_subscription),
+        )
+        .route("/{ver}/{id}/messages", post(send::messages))
+        .route(
+            "/{ver}/{id}/message_attachments",
+            post(send::message_attachments),
+        )
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}

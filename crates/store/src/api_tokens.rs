@@ -29,6 +29,16 @@ pub struct NewApiToken {
     pub token_hash: String,
 }
 
+/// How precisely "last used" is kept: a token used again within this many
+/// milliseconds of its recorded use is not written again.
+pub const TOKEN_USE_PRECISION_MS: i64 = 60_000;
+
+/// Whether a use at `at` should replace the recorded use at `last` (both ms):
+/// only when it is at least [`TOKEN_USE_PRECISION_MS`] later.
+fn needs_touch(last: i64, at: i64) -> bool {
+    at - last >= TOKEN_USE_PRECISION_MS
+}
+
 const COLUMNS: &str = "id, account_id, staff_id, name, created_at, last_used_at, revoked_at";
 
 fn from_row(row: &AnyRow) -> Result<ApiToken, sqlx::Error> {
@@ -145,18 +155,50 @@ impl Store {
     }
 
     /// Records that a token was used at `at` (shown to admins as "last used").
+    ///
+    /// Called on every API request, so it writes at most once per
+    /// [`TOKEN_USE_PRECISION_MS`] per token: a recent enough `last_used_at` is
+    /// left alone after a read, without queueing behind other writers.
     #[tracing::instrument(skip(self))]
     pub async fn touch_api_token(&self, id: &str, at: Timestamp) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
-        let done = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(ms(truncate(at)))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .context("recording API token use")?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+        let at = ms(truncate(at));
+        let last_used: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT last_used_at FROM api_tokens WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .context("reading API token use")?;
+        match last_used {
+            None => return Err(StoreError::NotFound),
+            Some(Some(last)) if !needs_touch(last, at) => return Ok(()),
+            Some(_) => {}
         }
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $1
+             WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .context("recording API token use")?;
         tx.commit().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_use_is_recorded_only_a_minute_after_the_last_one() {
+        assert!(!needs_touch(1_000, 1_000));
+        assert!(!needs_touch(1_000, 60_999));
+        assert!(needs_touch(1_000, 61_000));
+        assert!(
+            !needs_touch(61_000, 1_000),
+            "an earlier use never moves it back"
+        );
     }
 }

@@ -27,7 +27,7 @@ mod staff;
 pub mod testing;
 
 pub use accounts::{Account, DEFAULT_AWAY_GRACE_SECS, DEFAULT_MAX_CONCURRENT_VISITORS};
-pub use api_tokens::{ApiToken, NewApiToken};
+pub use api_tokens::{ApiToken, NewApiToken, TOKEN_USE_PRECISION_MS};
 pub use db::{Dialect, Store, WriteTx};
 pub use destinations::{Destination, DestinationUpdate, NewDestination};
 pub use error::StoreError;

@@ -93,7 +93,7 @@ pub(crate) fn sort_by_name(staff: &mut [Staff]) {
 impl Store {
     /// Creates a staff member. The e-mail is unique across all accounts
     /// (it is the login): a taken one is `Conflict { constraint: "staff_email" }`.
-    #[tracing::instrument(skip_all, fields(account_id))]
+    #[tracing::instrument(skip_all, fields(account_id = %account_id))]
     pub async fn create_staff(&self, account_id: &str, new: NewStaff) -> Result<Staff, StoreError> {
         let at = now();
         let staff = Staff {

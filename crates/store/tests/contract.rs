@@ -668,6 +668,15 @@ async fn touching_a_token_records_when_it_was_used(_: &TestDatabase, store: Stor
     store.touch_api_token(&token.id, used).await.unwrap();
     let found = store.find_api_token("hash-1").await.unwrap().unwrap();
     assert_eq!(found.last_used_at, Some(used));
+    // Uses within a minute are not written again; a later one is.
+    let soon = used + SignedDuration::from_secs(30);
+    store.touch_api_token(&token.id, soon).await.unwrap();
+    let found = store.find_api_token("hash-1").await.unwrap().unwrap();
+    assert_eq!(found.last_used_at, Some(used));
+    let later = used + SignedDuration::from_mins(2);
+    store.touch_api_token(&token.id, later).await.unwrap();
+    let found = store.find_api_token("hash-1").await.unwrap().unwrap();
+    assert_eq!(found.last_used_at, Some(later));
     assert_not_found(store.touch_api_token("no-such-token", used).await);
 }
 

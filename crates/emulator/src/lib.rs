@@ -9,11 +9,9 @@
 
 pub mod config;
 pub mod control;
-mod escape;
 mod fb_error;
 mod graph;
 mod html;
-mod signed_request;
 mod webhook;
 mod world;
 
@@ -26,7 +24,6 @@ use url::Url;
 
 pub use config::{EmulatorConfig, WebhookOptions};
 pub use control::ControlClient;
-pub use escape::escape_unicode_json;
 pub use world::PAGE_INBOX_APP_ID;
 
 /// Why the emulator could not start or stopped abnormally.

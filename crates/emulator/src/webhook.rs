@@ -9,7 +9,6 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::control::types::DeliveryKind;
-use crate::escape::escape_unicode_json;
 use crate::world::{QueuedEvent, World};
 use crate::AppState;
 
@@ -133,7 +132,8 @@ async fn deliver(state: &AppState, url: &url::Url, batch: Vec<QueuedEvent>) -> b
     let (body, secret, retry_initial, retry_max) = {
         let world = state.lock();
         (
-            escape_unicode_json(&build_body(&batch, world.now_ms())),
+            // Facebook escapes non-ASCII and `/`; the product must verify these exact bytes.
+            messenger::events::to_facebook_json(&build_body(&batch, world.now_ms()), true),
             world.app_secret.clone(),
             world.webhook.retry_initial_ms,
             world.webhook.retry_max_ms,
@@ -267,7 +267,7 @@ pub async fn send_deauthorize(state: AppState, user_id: String) {
         });
         (
             url,
-            crate::signed_request::sign(&payload, world.app_secret.as_bytes()),
+            messenger::signed_request::sign(&payload, world.app_secret.as_bytes()),
         )
     };
     let body = serde_urlencoded::to_string([("signed_request", signed.as_str())])

@@ -3,8 +3,8 @@
 //! token, `fb_exchange_token` → long-lived token).
 
 use axum::extract::{Path, RawForm, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 use url::Url;
@@ -57,7 +57,8 @@ fn back_to_app(redirect_uri: &str, extra: &[(&str, &str)]) -> Response {
                     q.append_pair(k, v);
                 }
             }
-            Redirect::to(url.as_str()).into_response()
+            // Facebook answers the dialog with a 302 Found.
+            (StatusCode::FOUND, [(header::LOCATION, url.to_string())]).into_response()
         }
         Err(_) => bad_dialog("redirect_uri is not a valid absolute URL."),
     }

@@ -1,1 +1,18 @@
-//! placeholder
+//! omnidesk's server: HTTP API, webhooks, WebSocket and background workers.
+//!
+//! [`startup::Application`] is the one way to build and run it.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod startup;
+pub mod state;
+
+pub use config::Config;
+pub use startup::{shutdown_signal, Application};

@@ -1,0 +1,9 @@
+//! HTTP handlers, one module per resource. Routes are assembled in
+//! [`crate::routes`].
+
+pub mod destinations;
+pub mod health;
+pub mod session;
+pub mod staff;
+pub mod tokens;
+pub mod views;

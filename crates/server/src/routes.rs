@@ -1,0 +1,111 @@
+//! Every route of the server, in one place, with the OpenAPI document
+//! generated from the same list (so the document cannot miss an endpoint).
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Request};
+use axum::response::IntoResponse;
+use axum::{Json, Router};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::{destinations, health, session, staff, tokens};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "omnidesk", description = "Omnichannel contact center API. Errors are \
+        `{\"error\":{\"code\",\"message\",\"field\"}}`. Browser sessions send `X-CSRF-Token` on \
+        writes; integrations use `Authorization: Bearer odk_…`."),
+    tags(
+        (name = "session", description = "Logging in, the caller's own record"),
+        (name = "staff", description = "Staff members (admins)"),
+        (name = "api-tokens", description = "Bearer tokens for integrations (admins)"),
+        (name = "destinations", description = "Teams that enquiries are routed to"),
+        (name = "health", description = "Probes"),
+    )
+)]
+struct ApiDoc;
+
+/// The API routes and their OpenAPI document.
+pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(session::set_availability))
+        .routes(routes!(staff::list, staff::create))
+        .routes(routes!(staff::get, staff::update, staff::delete))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(destinations::list, destinations::create))
+        .routes(routes!(
+            destinations::get,
+            destinations::update,
+            destinations::delete
+        ))
+        .with_state(state)
+        .split_for_parts();
+    (router, openapi)
+}
+
+/// The whole application: API, OpenAPI document and the cross-cutting layers
+/// (request ids, tracing, body limits, panics as 500s, security headers).
+pub fn app(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    let (api, openapi) = api(state);
+    let openapi_json = openapi
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    api.route(
+        "/api/openapi.json",
+        axum::routing::get(move || async move {
+            ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json)
+        }),
+    )
+    .fallback(|| async { ApiError::NotFound })
+    .layer(DefaultBodyLimit::max(max_body))
+    .layer(CatchPanicLayer::custom(|_| {
+        ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
+    }))
+    .layer(SetResponseHeaderLayer::overriding(
+        HeaderName::from_static("x-content-type-options"),
+        HeaderValue::from_static("nosniff"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        HeaderName::from_static("referrer-policy"),
+        HeaderValue::from_static("same-origin"),
+    ))
+    .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+    .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+        let request_id = request
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+    }))
+    .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The OpenAPI document, for tools and tests.
+pub fn openapi_json(state: AppState) -> String {
+    api(state)
+        .1
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+}
+
+/// A JSON 404 for unknown paths (used as the router fallback).
+pub async fn not_found() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"error": {"code": "not_found", "message": "not found"}}))
+}

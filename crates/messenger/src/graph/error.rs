@@ -176,6 +176,31 @@ pub(crate) fn parse_envelope(
     })
 }
 
+/// A token error told only by `WWW-Authenticate: OAuth "Facebook Platform"
+/// "invalid_token" "<message>"` (a 4xx without an error envelope).
+pub(crate) fn from_www_authenticate(http_status: u16, header: Option<&str>) -> Option<GraphError> {
+    let header = header?;
+    if !(400..500).contains(&http_status) || !header.contains("\"invalid_token\"") {
+        return None;
+    }
+    let message = header
+        .rsplit('"')
+        .nth(1)
+        .filter(|m| *m != "invalid_token")
+        .unwrap_or("invalid token")
+        .to_owned();
+    Some(GraphError::Api {
+        http_status,
+        code: 190,
+        subcode: None,
+        message,
+        error_type: Some("OAuthException".to_owned()),
+        fbtrace_id: None,
+        is_transient: false,
+        retry_after_minutes: None,
+    })
+}
+
 /// The largest `estimated_time_to_regain_access` in an
 /// `X-Business-Use-Case-Usage` header value (`{"<id>":[{...}]}`).
 pub fn regain_access_minutes(header: &str) -> Option<u64> {
@@ -338,6 +363,16 @@ mod tests {
     fn a_body_without_an_error_object_is_not_an_envelope() {
         assert!(parse_envelope(500, b"<html>Bad gateway</html>", None).is_none());
         assert!(parse_envelope(400, br#"{"data":[]}"#, None).is_none());
+    }
+
+    #[test]
+    fn an_invalid_token_header_without_a_body_is_token_lost() {
+        let h = r#"OAuth "Facebook Platform" "invalid_token" "Error validating access token: Session has expired""#;
+        let e = from_www_authenticate(401, Some(h)).unwrap();
+        assert_eq!(e.class(), TokenLost);
+        assert!(e.to_string().contains("Session has expired"));
+        assert!(from_www_authenticate(401, Some(r#"Basic realm="x""#)).is_none());
+        assert!(from_www_authenticate(200, Some(h)).is_none());
     }
 
     #[test]

@@ -437,9 +437,18 @@ impl GraphClient {
             .get("x-business-use-case-usage")
             .and_then(|h| h.to_str().ok())
             .map(str::to_owned);
+        let www_authenticate = resp
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned);
         let body = resp.bytes().await.map_err(GraphError::transport)?;
         tracing::debug!(operation, status, "graph call answered");
         if let Some(err) = error::parse_envelope(status, &body, buc.as_deref()) {
+            tracing::info!(operation, error = %err, "graph call failed");
+            return Err(err);
+        }
+        if let Some(err) = error::from_www_authenticate(status, www_authenticate.as_deref()) {
             tracing::info!(operation, error = %err, "graph call failed");
             return Err(err);
         }

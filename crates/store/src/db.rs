@@ -34,6 +34,16 @@ impl Dialect {
             ))
         }
     }
+
+    /// Appended to a `SELECT` of a row that the transaction will then
+    /// rewrite: PostgreSQL locks it against concurrent read-modify-write
+    /// (lost updates); SQLite needs nothing, its writers are serialised.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
 }
 
 /// omnidesk's persistence: one cloneable handle over a connection pool.
@@ -96,6 +106,7 @@ impl Store {
         let dialect = Dialect::from_url(url)?;
         let (pool, write_lock) = match dialect {
             Dialect::Sqlite => {
+                create_parent_dir(url).context("creating the SQLite database's directory")?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(30))
@@ -191,6 +202,25 @@ const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA busy_timeout = 5000",
 ];
 
+/// The file path of a `sqlite:` URL (`sqlite://a/b.db?x=y` → `a/b.db`).
+fn sqlite_path(url: &str) -> &str {
+    let rest = url.strip_prefix("sqlite:").unwrap_or(url);
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    rest.split('?').next().unwrap_or(rest)
+}
+
+/// A first run with `sqlite://data/omnidesk.db` should not fail because
+/// `data/` does not exist yet.
+fn create_parent_dir(url: &str) -> Result<(), sqlx::Error> {
+    let path = std::path::Path::new(sqlite_path(url));
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !path.starts_with(":memory:") => {
+            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Adds `mode=rwc` (create the file if missing) unless the URL sets a mode.
 fn sqlite_url(url: &str) -> String {
     match url.split_once('?') {
@@ -212,6 +242,41 @@ mod tests {
             "sqlite://a.db?cache=shared&mode=rwc"
         );
         assert_eq!(sqlite_url("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
+    }
+
+    #[test]
+    fn the_path_is_taken_from_a_sqlite_url() {
+        assert_eq!(
+            sqlite_path("sqlite://data/omnidesk.db?mode=rwc"),
+            "data/omnidesk.db"
+        );
+        assert_eq!(sqlite_path("sqlite:///var/lib/o.db"), "/var/lib/o.db");
+        assert_eq!(sqlite_path("sqlite:o.db"), "o.db");
+    }
+
+    /// Connections really carry the settings, and a missing directory is made.
+    #[tokio::test]
+    async fn sqlite_connections_use_wal_and_foreign_keys() {
+        let dir = std::env::temp_dir().join(format!("omnidesk-store-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}/nested/omnidesk.db", dir.display());
+        let store = Store::connect(&url).await.unwrap();
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        store.close().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(journal, "wal");
+        assert_eq!(foreign_keys, 1);
+        assert_eq!(synchronous, 1, "NORMAL");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Destinations: teams of staff that enquiries are routed to. Members are
 //! kept in the order given (the order some strategies and the UI use).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use domain::staff::DistributionStrategy;
 use jiff::Timestamp;
@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::error::{Context, StoreError};
+use crate::error::{classify, is_foreign_key_violation, Context, StoreError};
 use crate::rows::{ms, new_id, now, text, time};
 use crate::{Store, WriteTx};
 
@@ -109,7 +109,15 @@ async fn write_members(
         .bind(position as i64)
         .execute(&mut **tx)
         .await
-        .context("adding a destination member")?;
+        .map_err(|e| {
+            // Checked above, but on PostgreSQL the member may be deleted
+            // concurrently; the foreign key catches it.
+            if is_foreign_key_violation(&e) {
+                StoreError::invalid(format!("member_ids[{position}]"), "no such staff member")
+            } else {
+                classify("adding a destination member", e)
+            }
+        })?;
     }
     Ok(())
 }
@@ -214,6 +222,11 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .context("listing destination members")?;
+        let by_id: HashMap<String, usize> = destinations
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.clone(), i))
+            .collect();
         for row in &members {
             let destination_id: String = row
                 .try_get("destination_id")
@@ -221,8 +234,8 @@ impl Store {
             let staff_id: String = row
                 .try_get("staff_id")
                 .context("listing destination members")?;
-            if let Some(d) = destinations.iter_mut().find(|d| d.id == destination_id) {
-                d.member_ids.push(staff_id);
+            if let Some(&i) = by_id.get(&destination_id) {
+                destinations[i].member_ids.push(staff_id);
             }
         }
         destinations.sort_by_cached_key(|d| (d.name.to_lowercase(), d.id.clone()));
@@ -239,7 +252,8 @@ impl Store {
     ) -> Result<Destination, StoreError> {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM destinations WHERE account_id = $1 AND id = $2"
+            "SELECT {COLUMNS} FROM destinations WHERE account_id = $1 AND id = $2{}",
+            self.dialect().for_update()
         ))
         .bind(account_id)
         .bind(id)

@@ -69,6 +69,12 @@ pub(crate) fn classify(context: &'static str, source: sqlx::Error) -> StoreError
     }
 }
 
+/// Whether the error is a foreign key violation: a referenced row (an
+/// account, a staff member) vanished or never existed.
+pub(crate) fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.kind() == ErrorKind::ForeignKeyViolation)
+}
+
 /// SQLite reports the columns (`UNIQUE constraint failed: staff.email`), not
 /// the constraint's name; PostgreSQL reports the name. Both become the name.
 const SQLITE_UNIQUE_COLUMNS: &[(&str, &str)] = &[

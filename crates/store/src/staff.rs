@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::error::{classify, Context, StoreError};
+use crate::error::{classify, is_foreign_key_violation, Context, StoreError};
 use crate::rows::{ms, new_id, now, text, time, truncate};
 use crate::Store;
 
@@ -179,7 +179,8 @@ impl Store {
     ) -> Result<Staff, StoreError> {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM staff WHERE account_id = $1 AND id = $2"
+            "SELECT {COLUMNS} FROM staff WHERE account_id = $1 AND id = $2{}",
+            self.dialect().for_update()
         ))
         .bind(account_id)
         .bind(id)
@@ -363,11 +364,10 @@ impl Store {
 /// A staff member for an account that does not exist breaks the foreign key;
 /// to the caller that account is simply not found.
 fn foreign_account(error: sqlx::Error, context: &'static str) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation => {
-            StoreError::NotFound
-        }
-        _ => classify(context, error),
+    if is_foreign_key_violation(&error) {
+        StoreError::NotFound
+    } else {
+        classify(context, error)
     }
 }
 

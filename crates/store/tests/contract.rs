@@ -76,6 +76,7 @@ contract!(
     data_survives_closing_and_reopening_the_store,
     concurrent_writers_all_succeed,
     concurrent_read_then_write_transactions_all_succeed,
+    concurrent_edits_of_different_fields_are_all_kept,
     migrating_twice_is_harmless,
 );
 
@@ -1049,6 +1050,76 @@ async fn concurrent_read_then_write_transactions_all_succeed(_: &TestDatabase, s
         .collect();
     capacities.sort();
     assert_eq!(capacities, (1..=50).collect::<Vec<i64>>());
+}
+
+/// Two admins editing different fields of one member at the same moment:
+/// both edits must survive (no lost update), on every backend.
+async fn concurrent_edits_of_different_fields_are_all_kept(_: &TestDatabase, store: Store) {
+    let account = store.create_account("Acme").await.unwrap();
+    let ann = store
+        .create_staff(&account.id, agent("ann@x.com"))
+        .await
+        .unwrap();
+    let sales = store
+        .create_destination(&account.id, new_destination("Sales", vec![]))
+        .await
+        .unwrap();
+    for i in 0..20_i64 {
+        let rename = {
+            let (store, account_id, id) = (store.clone(), account.id.clone(), ann.id.clone());
+            tokio::spawn(async move {
+                let update = StaffUpdate {
+                    display_name: Some(format!("Ann {i}")),
+                    ..StaffUpdate::default()
+                };
+                store.update_staff(&account_id, &id, update).await
+            })
+        };
+        let resize = {
+            let (store, account_id, id) = (store.clone(), account.id.clone(), ann.id.clone());
+            tokio::spawn(async move {
+                let update = StaffUpdate {
+                    capacity: Some(i + 1),
+                    ..StaffUpdate::default()
+                };
+                store.update_staff(&account_id, &id, update).await
+            })
+        };
+        let retime = {
+            let (store, account_id, id) = (store.clone(), account.id.clone(), sales.id.clone());
+            tokio::spawn(async move {
+                let update = DestinationUpdate {
+                    offer_timeout_secs: Some(10 + i),
+                    ..DestinationUpdate::default()
+                };
+                store.update_destination(&account_id, &id, update).await
+            })
+        };
+        let rename_team = {
+            let (store, account_id, id) = (store.clone(), account.id.clone(), sales.id.clone());
+            tokio::spawn(async move {
+                let update = DestinationUpdate {
+                    name: Some(format!("Sales {i}")),
+                    ..DestinationUpdate::default()
+                };
+                store.update_destination(&account_id, &id, update).await
+            })
+        };
+        rename.await.unwrap().unwrap();
+        resize.await.unwrap().unwrap();
+        retime.await.unwrap().unwrap();
+        rename_team.await.unwrap().unwrap();
+        let now = store.get_staff(&account.id, &ann.id).await.unwrap();
+        assert_eq!(
+            (now.display_name, now.capacity),
+            (format!("Ann {i}"), i + 1)
+        );
+        let team = store.get_destination(&account.id, &sales.id).await.unwrap();
+        assert_eq!(
+            (team.name, team.offer_timeout_secs),
+            (format!("Sales {i}"), 10 + i)
+        );
+    }
 }
 
 async fn migrating_twice_is_harmless(db: &TestDatabase, store: Store) {

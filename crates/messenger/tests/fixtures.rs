@@ -381,6 +381,8 @@ fn a_multi_entry_batch_keeps_every_page_and_event() {
     let mids: Vec<&str> = b.events().filter_map(|e| e.mid()).collect();
     assert_eq!(mids, ["m_B1", "m_B2", "m_B3"]);
     assert!(b.events().all(|e| e.timestamp >= T));
+    let by_time: Vec<i64> = b.events_by_time().iter().map(|e| e.timestamp).collect();
+    assert_eq!(by_time, [T, T + 1, T + 2, T + 5, T + 6]);
     let second = &b.entries[1].events[0];
     assert_eq!(second.page_id, "104857600000002");
     assert_eq!(second.sender, Party::Id("24099999999999999".into()));

@@ -38,6 +38,14 @@ impl WebhookBatch {
         self.entries.iter().flat_map(|e| e.events.iter())
     }
 
+    /// Every event sorted by `timestamp` (stable, so equal times keep body
+    /// order): Facebook may reorder messages sent during an outage.
+    pub fn events_by_time(&self) -> Vec<&MessagingEvent> {
+        let mut events: Vec<&MessagingEvent> = self.events().collect();
+        events.sort_by_key(|e| e.timestamp);
+        events
+    }
+
     /// Every event, moved out.
     pub fn into_events(self) -> impl Iterator<Item = MessagingEvent> {
         self.entries.into_iter().flat_map(|e| e.events)

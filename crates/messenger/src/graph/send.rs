@@ -188,6 +188,18 @@ impl SendRequest {
         self
     }
 
+    /// Offers text quick-reply buttons (`title`, `payload`) under the message.
+    pub fn with_quick_replies(
+        mut self,
+        replies: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        self.quick_replies = replies
+            .into_iter()
+            .map(|(title, payload)| QuickReply { title, payload })
+            .collect();
+        self
+    }
+
     /// The JSON body, e.g.
     /// `{"recipient":{"id":"…"},"messaging_type":"RESPONSE","message":{"text":"Hello","metadata":"crm:42"}}`.
     pub fn to_json(&self) -> Value {
@@ -325,6 +337,17 @@ mod tests {
         assert_eq!(v["messaging_type"], "MESSAGE_TAG");
         assert_eq!(v["tag"], "HUMAN_AGENT");
         assert_eq!(v["reply_to"], json!({"mid": "m_1"}));
+    }
+
+    #[test]
+    fn quick_replies_are_text_buttons_inside_the_message() {
+        let r = SendRequest::text("1", "Which colour?")
+            .with_quick_replies([("Red".to_owned(), "COLOR_RED".to_owned())]);
+        assert_eq!(
+            r.to_json()["message"],
+            json!({"text": "Which colour?",
+                   "quick_replies": [{"content_type": "text", "title": "Red", "payload": "COLOR_RED"}]})
+        );
     }
 
     #[test]

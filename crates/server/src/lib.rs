@@ -9,10 +9,12 @@ pub mod bootstrap;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod workers;
 
 pub use config::Config;
 pub use startup::{shutdown_signal, Application};

@@ -9,10 +9,15 @@ use anyhow::Context;
 use store::Store;
 use tokio::net::TcpListener;
 
+use messenger::graph::{GraphClient, GraphConfig};
+use tokio_util::sync::CancellationToken;
+
 use crate::config::Config;
 use crate::crypto::SecretBox;
+use crate::events::EventBus;
 use crate::routes;
 use crate::state::AppState;
+use crate::workers::{self, Wakers};
 
 /// A bound, migrated, ready-to-run server.
 pub struct Application {
@@ -42,10 +47,21 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
+        let graph = GraphClient::new(GraphConfig {
+            base_url: config.graph_url.clone(),
+            dialog_base_url: config.dialog_url.clone(),
+            version: config.graph_version.clone(),
+            app_id: config.facebook_app_id.clone(),
+            app_secret: config.facebook_app_secret.expose().to_owned(),
+            timeout: std::time::Duration::from_secs(30),
+        });
         let state = AppState {
             store,
             config: Arc::new(config),
             secrets,
+            graph,
+            events: EventBus::new(),
+            wake: Wakers::default(),
         };
         Ok(Self {
             listener,
@@ -73,14 +89,26 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let app = routes::app(self.state.clone());
+        let stop_workers = CancellationToken::new();
+        let worker_tasks: Vec<_> = workers::all()
+            .into_iter()
+            .map(|job| workers::spawn(job, self.state.clone(), stop_workers.clone()))
+            .collect();
         tracing::info!(addr = %self.addr, "omnidesk listening");
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .context("serving HTTP")?;
+        .context("serving HTTP");
+        stop_workers.cancel();
+        for task in worker_tasks {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "a worker ended abnormally");
+            }
+        }
+        served?;
         self.state.store.close().await;
         tracing::info!("omnidesk stopped");
         Ok(())

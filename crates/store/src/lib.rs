@@ -19,6 +19,7 @@ mod api_tokens;
 mod db;
 mod destinations;
 mod error;
+mod events;
 mod login_throttle;
 mod rows;
 mod sessions;
@@ -26,10 +27,13 @@ mod staff;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use accounts::{Account, DEFAULT_AWAY_GRACE_SECS, DEFAULT_MAX_CONCURRENT_VISITORS};
+pub use accounts::{
+    Account, AccountUpdate, DEFAULT_AWAY_GRACE_SECS, DEFAULT_MAX_CONCURRENT_VISITORS,
+};
 pub use api_tokens::{ApiToken, NewApiToken, TOKEN_USE_PRECISION_MS};
 pub use db::{Dialect, Store, WriteTx};
 pub use destinations::{Destination, DestinationUpdate, NewDestination};
 pub use error::StoreError;
+pub use events::StoredEvent;
 pub use sessions::{NewSession, Session};
 pub use staff::{LoginRecord, NewStaff, Staff, StaffUpdate};

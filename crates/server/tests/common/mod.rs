@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use emulator::{ControlClient, Emulator, EmulatorConfig, EmulatorHandle};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use server::config::{Config, ConfigLayer};
@@ -45,7 +47,13 @@ pub struct TestApp {
     data_dir: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
+    emulator: Option<Arc<EmulatorHandle>>,
 }
+
+/// The Facebook app the tests' server and emulator share.
+pub const APP_ID: &str = "1000000000001";
+pub const APP_SECRET: &str = "test-app-secret";
+pub const VERIFY_TOKEN: &str = "test-verify-token";
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
@@ -54,24 +62,68 @@ impl TestApp {
             Backend::Postgres => TestDatabase::postgres(),
         };
         let data_dir = tempfile::tempdir().expect("temp data dir");
-        Self::start(database, data_dir).await
+        Self::start(database, data_dir, None).await
     }
 
-    pub fn config(database_url: &str, data_dir: &std::path::Path) -> Config {
+    /// A server wired to a fresh Facebook emulator: the server's Graph API
+    /// and login dialog are the emulator's, and the emulator delivers
+    /// webhooks (and the deauthorize callback) to the server.
+    pub async fn spawn_with_emulator(backend: Backend) -> Self {
+        let emulator = Emulator::start(EmulatorConfig::new(APP_ID, APP_SECRET))
+            .await
+            .expect("emulator starts");
+        let database = match backend {
+            Backend::Sqlite => TestDatabase::sqlite(),
+            Backend::Postgres => TestDatabase::postgres(),
+        };
+        let data_dir = tempfile::tempdir().expect("temp data dir");
+        let app = Self::start(database, data_dir, Some(Arc::new(emulator))).await;
+        let webhook = url::Url::parse(&app.url("/webhooks/facebook")).unwrap();
+        let deauthorize = url::Url::parse(&app.url("/webhooks/facebook/deauthorize")).unwrap();
+        app.fb()
+            .update_webhook(|settings| {
+                settings.url = Some(webhook);
+                settings.deauthorize_url = Some(deauthorize);
+            })
+            .await
+            .expect("emulator webhook settings");
+        app
+    }
+
+    /// The emulator's control API (panics when the app runs without one).
+    pub fn fb(&self) -> ControlClient {
+        self.emulator
+            .as_ref()
+            .expect("this TestApp has no emulator")
+            .control()
+    }
+
+    pub fn config(
+        database_url: &str,
+        data_dir: &std::path::Path,
+        graph_url: Option<String>,
+    ) -> Config {
         let layer = ConfigLayer {
             listen: Some("127.0.0.1:0".into()),
             data_dir: Some(data_dir.display().to_string()),
             database_url: Some(database_url.to_owned()),
-            facebook_app_id: Some("1000000000001".into()),
-            facebook_app_secret: Some("test-app-secret".into()),
-            facebook_verify_token: Some("test-verify-token".into()),
+            facebook_app_id: Some(APP_ID.into()),
+            facebook_app_secret: Some(APP_SECRET.into()),
+            facebook_verify_token: Some(VERIFY_TOKEN.into()),
+            dialog_url: graph_url.clone(),
+            graph_url,
             ..Default::default()
         };
         Config::load(Default::default(), Default::default(), layer).expect("test configuration")
     }
 
-    async fn start(database: TestDatabase, data_dir: tempfile::TempDir) -> Self {
-        let config = Self::config(&database.url, data_dir.path());
+    async fn start(
+        database: TestDatabase,
+        data_dir: tempfile::TempDir,
+        emulator: Option<Arc<EmulatorHandle>>,
+    ) -> Self {
+        let graph_url = emulator.as_ref().map(|e| e.base_url().to_string());
+        let config = Self::config(&database.url, data_dir.path(), graph_url);
         let app = Application::build(config).await.expect("server builds");
         let addr = app.addr();
         let state = app.state().clone();
@@ -86,6 +138,7 @@ impl TestApp {
             data_dir: Some(data_dir),
             stop: Some(stop),
             task: Some(task),
+            emulator,
         }
     }
 
@@ -95,7 +148,8 @@ impl TestApp {
         self.shutdown().await;
         let database = self.database.take().expect("database");
         let data_dir = self.data_dir.take().expect("data dir");
-        Self::start(database, data_dir).await
+        let emulator = self.emulator.take();
+        Self::start(database, data_dir, emulator).await
     }
 
     pub async fn shutdown(&mut self) {

@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 pub use config::{EmulatorConfig, WebhookOptions};
-pub use control::ControlClient;
+pub use control::{ControlClient, ControlClientError};
 pub use world::PAGE_INBOX_APP_ID;
 
 /// Why the emulator could not start or stopped abnormally.

@@ -107,18 +107,24 @@ impl Emulator {
         Ok(EmulatorHandle {
             base_url,
             shutdown_tx,
-            server,
-            sender,
+            server: Some(server),
+            sender: Some(sender),
         })
     }
 }
 
-/// A running emulator.
+/// A running emulator. Dropping it stops the emulator too (without waiting).
 pub struct EmulatorHandle {
     base_url: Url,
     shutdown_tx: watch::Sender<bool>,
-    server: JoinHandle<std::io::Result<()>>,
-    sender: JoinHandle<()>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    sender: Option<JoinHandle<()>>,
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown_tx.send(true);
+    }
 }
 
 impl EmulatorHandle {
@@ -133,12 +139,17 @@ impl EmulatorHandle {
     }
 
     /// Stops accepting requests, finishes in-flight ones and stops the sender.
-    pub async fn shutdown(self) -> Result<(), EmulatorError> {
+    pub async fn shutdown(mut self) -> Result<(), EmulatorError> {
         let _ = self.shutdown_tx.send(true);
-        let _ = self.sender.await;
-        match self.server.await {
-            Ok(result) => result.map_err(EmulatorError::Serve),
-            Err(join) => Err(EmulatorError::Serve(std::io::Error::other(join))),
+        if let Some(sender) = self.sender.take() {
+            let _ = sender.await;
+        }
+        match self.server.take() {
+            Some(server) => match server.await {
+                Ok(result) => result.map_err(EmulatorError::Serve),
+                Err(join) => Err(EmulatorError::Serve(std::io::Error::other(join))),
+            },
+            None => Ok(()),
         }
     }
 }

@@ -444,3 +444,22 @@ async fn any_graph_version_prefix_is_served_and_a_malformed_one_is_not() {
         .unwrap();
     assert_eq!(resp.status(), 400);
 }
+
+#[tokio::test]
+async fn an_unknown_graph_path_answers_with_an_error_envelope_and_usage_headers() {
+    let emu = TestEmulator::start().await;
+    let resp = emu
+        .http
+        .get(emu.url("v25.0/me/no/such/edge"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert!(resp.headers().contains_key("x-app-usage"));
+    assert!(resp.headers().contains_key("x-fb-trace-id"));
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Unknown path components"));
+}

@@ -358,7 +358,12 @@ async fn every_kind_of_visitor_event_parses_as_its_documented_kind() {
     emu.control.edit(&c.psid, &first, "hi!").await.unwrap();
     emu.control.deliver(&c.psid).await.unwrap();
     emu.control.read(&c.psid).await.unwrap();
-    emu.receiver.wait_events(11).await;
+    emu.control
+        .referral(&c.psid, "summer-ad", "ADS")
+        .await
+        .unwrap();
+    emu.control.optin(&c.psid, "checkbox-1").await.unwrap();
+    emu.receiver.wait_events(13).await;
     let mut kinds = Vec::new();
     for post in emu.receiver.received("/webhook") {
         for e in parse_batch(&post.body).unwrap().into_events() {
@@ -382,7 +387,9 @@ async fn every_kind_of_visitor_event_parses_as_its_documented_kind() {
     assert!(matches!(&kinds[8], EventKind::MessageEdit(_)));
     assert!(matches!(&kinds[9], EventKind::Delivery(_)));
     assert!(matches!(&kinds[10], EventKind::Read(_)));
-    assert_eq!(kinds.len(), 11);
+    assert!(matches!(&kinds[11], EventKind::Referral(_)));
+    assert!(matches!(&kinds[12], EventKind::Optin(_)));
+    assert_eq!(kinds.len(), 13);
 }
 
 #[tokio::test]

@@ -266,6 +266,20 @@ impl ControlClient {
         self.visitor_event(psid, event, false).await
     }
 
+    /// The visitor arrives through an m.me link (`SHORTLINK`) or an ad (`ADS`).
+    pub async fn referral(&self, psid: &str, ref_: &str, source: &str) -> R<EventReceipt> {
+        let event = VisitorEvent::Referral {
+            ref_: ref_.into(),
+            source: source.into(),
+        };
+        self.visitor_event(psid, event, false).await
+    }
+
+    pub async fn optin(&self, psid: &str, ref_: &str) -> R<EventReceipt> {
+        self.visitor_event(psid, VisitorEvent::Optin { ref_: ref_.into() }, false)
+            .await
+    }
+
     /// Delivery receipt (watermark = the Page's latest message).
     pub async fn deliver(&self, psid: &str) -> R<EventReceipt> {
         self.visitor_event(psid, VisitorEvent::Delivery, false)

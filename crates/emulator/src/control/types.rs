@@ -113,6 +113,18 @@ pub enum VisitorEvent {
         mid: String,
         text: String,
     },
+    /// The visitor opened the thread from an m.me link or an ad
+    /// (`source`: SHORTLINK or ADS).
+    Referral {
+        #[serde(rename = "ref")]
+        ref_: String,
+        source: String,
+    },
+    /// Plugin / checkbox opt-in with a `ref`.
+    Optin {
+        #[serde(rename = "ref")]
+        ref_: String,
+    },
     /// Delivery receipt up to the Page's latest message.
     Delivery,
     /// Read receipt up to the Page's latest message.
@@ -163,7 +175,7 @@ pub struct AttachmentRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadItem {
     pub from: Direction,
-    /// `message`, `sender_action`, `postback`, `reaction`, `edit`, `delivery`, `read`.
+    /// `message`, `sender_action`, `postback`, `reaction`, `edit`, `referral`, `optin`, `delivery`, `read`.
     pub kind: String,
     pub mid: Option<String>,
     pub timestamp: i64,

@@ -164,6 +164,19 @@ pub fn apply(
                 json!({"message_edit": {"mid": mid, "text": text, "num_edit": num_edit}}),
             )
         }
+        VisitorEvent::Referral { ref_, source } => {
+            log.kind = "referral".into();
+            log.payload = Some(ref_.clone());
+            (
+                "messaging_referrals",
+                json!({"referral": {"ref": ref_, "source": source, "type": "OPEN_THREAD"}}),
+            )
+        }
+        VisitorEvent::Optin { ref_ } => {
+            log.kind = "optin".into();
+            log.payload = Some(ref_.clone());
+            ("messaging_optins", json!({"optin": {"ref": ref_}}))
+        }
         VisitorEvent::Delivery => {
             opens_window = false;
             let watermark = latest_page_ts.unwrap_or(now);

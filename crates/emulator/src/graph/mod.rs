@@ -54,6 +54,32 @@ pub fn router(state: AppState) -> Router {
             "/{ver}/{id}/message_attachments",
             post(send::message_attachments),
         )
+        .fallback(unknown_path)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response(graph_headers))
         .with_state(state)
+}
+
+/// Graph answers unknown paths with an error envelope, not a bare 404.
+async fn unknown_path(uri: axum::http::Uri) -> crate::fb_error::FbError {
+    crate::fb_error::FbError::other(
+        2500,
+        None,
+        format!("Unknown path components: {}", uri.path()),
+    )
+}
+
+/// Headers every Graph response carries (`X-App-Usage`, trace id, revision).
+async fn graph_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-app-usage",
+        HeaderValue::from_static(r#"{"call_count":1,"total_cputime":1,"total_time":1}"#),
+    );
+    if let Ok(v) = HeaderValue::from_str(&crate::fb_error::trace_id()) {
+        headers.insert("x-fb-trace-id", v);
+    }
+    headers.insert("x-fb-rev", HeaderValue::from_static("1000000"));
+    response
 }

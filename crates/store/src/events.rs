@@ -56,7 +56,9 @@ impl Store {
         .await
         .context("numbering an event")?
         .ok_or(StoreError::NotFound)?;
-        let seq: i64 = row.try_get("event_seq").context("reading the event number")?;
+        let seq: i64 = row
+            .try_get("event_seq")
+            .context("reading the event number")?;
         sqlx::query(
             "INSERT INTO events (account_id, seq, staff_id, kind, payload, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -102,7 +104,10 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .context("reading events")?;
-        rows.iter().map(from_row).collect::<Result<_, _>>().context("decoding events")
+        rows.iter()
+            .map(from_row)
+            .collect::<Result<_, _>>()
+            .context("decoding events")
     }
 
     /// The account's latest event number (0 when it has none).

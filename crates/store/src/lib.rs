@@ -18,14 +18,17 @@ mod accounts;
 mod api_tokens;
 mod db;
 mod destinations;
+mod enquiries;
 mod error;
 mod events;
 mod login_throttle;
+mod messages;
 mod rows;
 mod sessions;
 mod staff;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod visitors;
 
 pub use accounts::{
     Account, AccountUpdate, DEFAULT_AWAY_GRACE_SECS, DEFAULT_MAX_CONCURRENT_VISITORS,
@@ -33,7 +36,12 @@ pub use accounts::{
 pub use api_tokens::{ApiToken, NewApiToken, TOKEN_USE_PRECISION_MS};
 pub use db::{Dialect, Store, WriteTx};
 pub use destinations::{Destination, DestinationUpdate, NewDestination};
+pub use enquiries::{enquiry_from_row, Enquiry, EnquiryStatus, ENQUIRY_COLUMNS};
 pub use error::StoreError;
 pub use events::StoredEvent;
+pub use messages::{
+    attachment_from_row, message_from_row, Attachment, Message, ATTACHMENT_COLUMNS, MESSAGE_COLUMNS,
+};
 pub use sessions::{NewSession, Session};
 pub use staff::{LoginRecord, NewStaff, Staff, StaffUpdate};
+pub use visitors::{visitor_from_row, Visitor, VISITOR_COLUMNS};

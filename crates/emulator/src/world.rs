@@ -280,6 +280,13 @@ impl World {
             .unwrap_or(false)
     }
 
+    /// Whether the user ticked this Page in the login dialog (granular consent).
+    pub fn page_granted(&self, user_id: &str, page_id: &str) -> bool {
+        self.users
+            .get(user_id)
+            .is_some_and(|u| u.granted_pages.contains(page_id))
+    }
+
     pub fn tasks_of(&self, user_id: &str, page_id: &str) -> Vec<String> {
         self.pages
             .get(page_id)
@@ -381,4 +388,45 @@ pub fn fmt_ts(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.strftime("%A, %d-%b-%y %H:%M:%S UTC").to_string())
         .unwrap_or_else(|_| ms.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world() -> World {
+        World::new(&crate::EmulatorConfig::new("1", "s"))
+    }
+
+    #[test]
+    fn a_fault_limited_to_two_calls_is_gone_after_the_second() {
+        let mut w = world();
+        w.faults.insert(
+            "messages".into(),
+            Fault {
+                error_1200: true,
+                times: Some(2),
+                ..Default::default()
+            },
+        );
+        assert!(w.take_fault("messages").is_some());
+        assert!(w.take_fault("messages").is_some());
+        assert!(w.take_fault("messages").is_none());
+    }
+
+    #[test]
+    fn a_wildcard_fault_applies_to_endpoints_without_their_own() {
+        let mut w = world();
+        w.faults.insert("*".into(), Fault::default());
+        assert!(w.take_fault("accounts").is_some());
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_ids() {
+        let mut config = crate::EmulatorConfig::new("1", "s");
+        config.seed = Some(3);
+        let (mut a, mut b) = (World::new(&config), World::new(&config));
+        assert_eq!(a.numeric_id(16), b.numeric_id(16));
+        assert_eq!(a.new_mid(), b.new_mid());
+    }
 }

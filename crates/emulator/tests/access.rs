@@ -171,3 +171,32 @@ async fn logging_in_again_after_removing_the_app_restores_access() {
         .unwrap();
     assert_eq!(pages.len(), 1);
 }
+
+#[tokio::test]
+async fn unticking_a_page_at_a_later_login_takes_the_apps_access_to_it_away() {
+    let emu = TestEmulator::start().await;
+    let c = emu.connect().await;
+    emu.control
+        .set_auto_consent(&emulator::control::types::AutoConsent {
+            user_id: Some(c.user_id.clone()),
+            pages: Some(Vec::new()),
+            declined: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let code = emu.login_code().await;
+    let token = emu.graph.exchange_code(&code, REDIRECT_URI).await.unwrap();
+    assert!(emu
+        .graph
+        .page_accounts(token.access_token.expose())
+        .await
+        .unwrap()
+        .is_empty());
+    let err = emu
+        .graph
+        .send_message(&c.page_id, &c.page_token, &SendRequest::text(&c.psid, "hi"))
+        .await
+        .unwrap_err();
+    assert_eq!(codes(&err).0, 200);
+    assert_eq!(err.class(), ErrorClass::PermissionMissing);
+}

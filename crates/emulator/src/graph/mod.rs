@@ -2,6 +2,7 @@
 
 pub mod oauth;
 pub mod objects;
+pub mod outgoing;
 pub mod request;
 pub mod send;
 pub mod subscriptions;

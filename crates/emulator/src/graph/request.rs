@@ -294,3 +294,26 @@ pub async fn apply_fault(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_numbered_version_is_accepted_and_other_prefixes_are_not() {
+        for ok in ["v25.0", "v2.12", "v100.0"] {
+            assert!(check_version(ok).is_ok(), "{ok}");
+        }
+        for bad in ["25.0", "v25", "vX.0", "latest", "v.0"] {
+            assert!(check_version(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn appsecret_proof_is_lowercase_hex_hmac_sha256_of_the_token() {
+        let proof = appsecret_proof("secret", "token");
+        assert_eq!(proof.len(), 64);
+        assert_eq!(proof, proof.to_lowercase());
+        assert_eq!(proof, messenger::graph::appsecret_proof("secret", "token"));
+    }
+}

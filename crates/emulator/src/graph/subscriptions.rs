@@ -60,6 +60,13 @@ fn page_admin(world: &World, req: &GraphRequest, id: &str) -> Result<Caller, FbE
             "Requires pages_manage_metadata permission to manage the object",
         ));
     }
+    if !world.page_granted(&caller.user_id, &page_id) {
+        return Err(FbError::permission(
+            200,
+            None,
+            "The user has not granted this app access to the Page",
+        ));
+    }
     let tasks = world.tasks_of(&caller.user_id, &page_id);
     if !tasks.iter().any(|t| t == "MODERATE" || t == "MANAGE") {
         return Err(FbError::permission(

@@ -23,6 +23,15 @@ pub struct Account {
     pub created_at: Timestamp,
 }
 
+/// Changes to an account's settings; `None` keeps the current value.
+/// Values are validated by the caller (`domain`) beforehand.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountUpdate {
+    pub name: Option<String>,
+    pub max_concurrent_visitors: Option<i64>,
+    pub away_grace_secs: Option<i64>,
+}
+
 const COLUMNS: &str = "id, name, max_concurrent_visitors, away_grace_secs, created_at";
 
 fn from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
@@ -71,5 +80,46 @@ impl Store {
             .await
             .context("reading an account")?;
         from_row(&row).context("reading an account")
+    }
+
+    /// Applies the `Some` fields to the account's settings.
+    #[tracing::instrument(skip(self, update))]
+    pub async fn update_account(
+        &self,
+        id: &str,
+        update: AccountUpdate,
+    ) -> Result<Account, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM accounts WHERE id = $1{}",
+            self.dialect().for_update()
+        ))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .context("reading an account to update")?;
+        let mut account = from_row(&row).context("reading an account to update")?;
+        if let Some(name) = update.name {
+            account.name = name;
+        }
+        if let Some(max) = update.max_concurrent_visitors {
+            account.max_concurrent_visitors = max;
+        }
+        if let Some(grace) = update.away_grace_secs {
+            account.away_grace_secs = grace;
+        }
+        sqlx::query(
+            "UPDATE accounts SET name = $1, max_concurrent_visitors = $2, away_grace_secs = $3
+             WHERE id = $4",
+        )
+        .bind(&account.name)
+        .bind(account.max_concurrent_visitors)
+        .bind(account.away_grace_secs)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .context("updating an account")?;
+        tx.commit().await?;
+        Ok(account)
     }
 }

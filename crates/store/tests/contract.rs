@@ -11,8 +11,8 @@ use domain::staff::{Availability, DistributionStrategy, Role};
 use jiff::{SignedDuration, Timestamp};
 use store::testing::TestDatabase;
 use store::{
-    DestinationUpdate, Dialect, NewApiToken, NewDestination, NewSession, NewStaff, StaffUpdate,
-    Store, StoreError,
+    AccountUpdate, DestinationUpdate, Dialect, NewApiToken, NewDestination, NewSession, NewStaff,
+    StaffUpdate, Store, StoreError,
 };
 
 macro_rules! contract {
@@ -45,6 +45,7 @@ macro_rules! contract {
 contract!(
     a_new_account_has_the_default_limits,
     an_unknown_account_is_not_found,
+    account_settings_can_be_changed,
     staff_are_created_offline_and_read_back_unchanged,
     an_email_is_unique_across_all_accounts,
     staff_are_listed_by_first_then_last_name,
@@ -171,6 +172,28 @@ async fn an_unknown_account_is_not_found(_: &TestDatabase, store: Store) {
     assert_not_found(
         store
             .create_staff("no-such-account", agent("a@x.com"))
+            .await,
+    );
+}
+
+async fn account_settings_can_be_changed(_: &TestDatabase, store: Store) {
+    let account = store.create_account("Acme").await.unwrap();
+    let other = store.create_account("Other").await.unwrap();
+    let update = AccountUpdate {
+        max_concurrent_visitors: Some(50),
+        ..AccountUpdate::default()
+    };
+    let updated = store.update_account(&account.id, update).await.unwrap();
+    assert_eq!(updated.max_concurrent_visitors, 50);
+    assert_eq!(
+        (updated.name.as_str(), updated.away_grace_secs),
+        ("Acme", 300)
+    );
+    assert_eq!(store.get_account(&account.id).await.unwrap(), updated);
+    assert_eq!(store.get_account(&other.id).await.unwrap(), other);
+    assert_not_found(
+        store
+            .update_account("no-such-account", AccountUpdate::default())
             .await,
     );
 }

@@ -14,6 +14,9 @@ use crate::AppState;
 
 /// Facebook sends at most this many updates per POST.
 const MAX_BATCH: usize = 1000;
+/// The delivery log keeps the most recent records only, so a long benchmark
+/// does not grow memory without bound.
+const MAX_LOG: usize = 10_000;
 
 /// Appends one line to the delivery log.
 #[allow(clippy::too_many_arguments)]
@@ -27,7 +30,10 @@ pub fn record_delivery(
     page_ids: Vec<String>,
     body: String,
 ) {
-    let id = world.deliveries.len() as u64 + 1;
+    let id = world.deliveries.last().map_or(1, |d| d.id + 1);
+    if world.deliveries.len() >= MAX_LOG {
+        world.deliveries.remove(0);
+    }
     let at_ms = world.now_ms();
     world
         .deliveries

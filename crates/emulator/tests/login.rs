@@ -463,3 +463,39 @@ async fn an_unknown_graph_path_answers_with_an_error_envelope_and_usage_headers(
         .unwrap()
         .starts_with("Unknown path components"));
 }
+
+#[tokio::test]
+async fn with_several_users_the_dialog_first_asks_who_logs_in() {
+    let emu = TestEmulator::start().await;
+    emu.control.create_user("Ada").await.unwrap();
+    let bob = emu.control.create_user("Bob").await.unwrap();
+    let url = emu
+        .graph
+        .oauth_dialog_url(REDIRECT_URI, "s", &MESSENGER_SCOPES);
+    let picker = emu
+        .http
+        .get(url.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(picker.contains("Ada") && picker.contains("Bob"));
+    assert!(picker.contains("name=\"emulator_user\""));
+    let mut chosen = url;
+    chosen
+        .query_pairs_mut()
+        .append_pair("emulator_user", &bob.id);
+    let consent = emu
+        .http
+        .get(chosen)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(consent.contains("Logged in as <b>Bob</b>"));
+    assert!(consent.contains(&format!("name=\"user_id\" value=\"{}\"", bob.id)));
+}

@@ -499,3 +499,18 @@ async fn with_several_users_the_dialog_first_asks_who_logs_in() {
     assert!(consent.contains("Logged in as <b>Bob</b>"));
     assert!(consent.contains(&format!("name=\"user_id\" value=\"{}\"", bob.id)));
 }
+
+#[tokio::test]
+async fn a_method_an_endpoint_does_not_serve_is_an_unsupported_request() {
+    let emu = TestEmulator::start().await;
+    let resp = emu
+        .http
+        .get(emu.url("v25.0/123/messages"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 100);
+    assert_eq!(body["error"]["type"], "GraphMethodException");
+}

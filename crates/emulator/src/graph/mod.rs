@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
             post(send::message_attachments),
         )
         .fallback(unknown_path)
+        .method_not_allowed_fallback(unsupported_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(graph_headers))
         .with_state(state)
@@ -68,6 +69,23 @@ async fn unknown_path(uri: axum::http::Uri) -> crate::fb_error::FbError {
         None,
         format!("Unknown path components: {}", uri.path()),
     )
+}
+
+/// A known path with a method it does not serve, e.g. `GET /{page}/messages`.
+async fn unsupported_method(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> crate::fb_error::FbError {
+    crate::fb_error::FbError::other(
+        100,
+        None,
+        format!(
+            "Unsupported {} request on {}",
+            method.as_str().to_ascii_lowercase(),
+            uri.path()
+        ),
+    )
+    .with_type("GraphMethodException")
 }
 
 /// Headers every Graph response carries (`X-App-Usage`, trace id, revision).

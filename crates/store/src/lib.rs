@@ -23,6 +23,7 @@ mod error;
 mod events;
 mod login_throttle;
 mod messages;
+mod outbox;
 mod rows;
 mod sessions;
 mod staff;
@@ -42,6 +43,7 @@ pub use events::StoredEvent;
 pub use messages::{
     attachment_from_row, message_from_row, Attachment, Message, ATTACHMENT_COLUMNS, MESSAGE_COLUMNS,
 };
+pub use outbox::{NewOutgoing, NewOutgoingAttachment, OutboxJob};
 pub use sessions::{NewSession, Session};
 pub use staff::{LoginRecord, NewStaff, Staff, StaffUpdate};
 pub use visitors::{visitor_from_row, Visitor, VISITOR_COLUMNS};

@@ -85,6 +85,7 @@ const SQLITE_UNIQUE_COLUMNS: &[(&str, &str)] = &[
     ),
     ("api_tokens.token_hash", "api_token_hash"),
     ("sessions.token_hash", "session_token"),
+    ("channels.kind, channels.external_id", "channel_page"),
 ];
 
 /// PostgreSQL's default names for primary keys we want to call by name.

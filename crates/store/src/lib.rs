@@ -16,11 +16,13 @@
 
 mod accounts;
 mod api_tokens;
+mod channels;
 mod db;
 mod destinations;
 mod enquiries;
 mod error;
 mod events;
+mod facebook_logins;
 mod login_throttle;
 mod messages;
 mod outbox;
@@ -35,11 +37,18 @@ pub use accounts::{
     Account, AccountUpdate, DEFAULT_AWAY_GRACE_SECS, DEFAULT_MAX_CONCURRENT_VISITORS,
 };
 pub use api_tokens::{ApiToken, NewApiToken, TOKEN_USE_PRECISION_MS};
+pub use channels::{
+    routing_from_json, routing_to_json, Channel, ChannelUpdate, DueCheck, NewChannel, Reconnect,
+    FACEBOOK_MESSENGER,
+};
 pub use db::{Dialect, Store, WriteTx};
 pub use destinations::{Destination, DestinationUpdate, NewDestination};
 pub use enquiries::{enquiry_from_row, Enquiry, EnquiryStatus, ENQUIRY_COLUMNS};
 pub use error::StoreError;
 pub use events::StoredEvent;
+pub use facebook_logins::{
+    FacebookLogin, LoginAuthorized, LoginPage, LoginPermission, NewFacebookLogin, StateRefusal,
+};
 pub use messages::{
     attachment_from_row, message_from_row, Attachment, Message, ATTACHMENT_COLUMNS, MESSAGE_COLUMNS,
 };

@@ -27,7 +27,7 @@ struct Cli {
 /// Flags that override the file and the environment.
 #[derive(Args)]
 struct Flags {
-    /// Address to listen on [env: OMNIDESK_LISTEN; default 127.0.0.1:8080].
+    /// Address to listen on [env: OMNIDESK_LISTEN; default 127.0.0.1:8080; emulator: 127.0.0.1:8090].
     #[arg(long, global = true)]
     listen: Option<String>,
     /// Data directory [env: OMNIDESK_DATA_DIR; default ./data].
@@ -56,6 +56,31 @@ enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run the local Facebook stand-in (Graph API, login dialog, webhooks).
+    Emulator(Box<EmulatorArgs>),
+}
+
+/// `omnidesk emulator`: see docs/emulator.md.
+#[derive(Args)]
+struct EmulatorArgs {
+    /// The product's webhook callback, e.g. http://127.0.0.1:8080/webhooks/facebook.
+    #[arg(long)]
+    webhook_url: Option<url::Url>,
+    /// The product's deauthorize callback.
+    #[arg(long)]
+    deauthorize_url: Option<url::Url>,
+    /// The Facebook app id the product is configured with.
+    #[arg(long, env = "OMNIDESK_FACEBOOK_APP_ID")]
+    app_id: String,
+    /// The app secret the product is configured with (signs webhooks).
+    #[arg(long, env = "OMNIDESK_FACEBOOK_APP_SECRET", hide_env_values = true)]
+    app_secret: String,
+    /// The webhook verify token (sent in the subscription handshake).
+    #[arg(long, env = "OMNIDESK_FACEBOOK_VERIFY_TOKEN", hide_env_values = true)]
+    verify_token: Option<String>,
+    /// Base URL of the emulator as others reach it, when not its listen address.
+    #[arg(long)]
+    emulator_url: Option<url::Url>,
 }
 
 #[derive(Subcommand)]
@@ -110,10 +135,20 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Config(ConfigCommand::Example) = cli.command {
-        print!("{}", Config::example_toml());
-        return Ok(());
-    }
+    let command = match cli.command {
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", Config::example_toml());
+            return Ok(());
+        }
+        Command::Emulator(args) => {
+            let listen = cli.flags.listen.as_deref().unwrap_or("127.0.0.1:8090");
+            let listen = listen
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--listen: must be an address like 127.0.0.1:8090"))?;
+            return run_emulator(listen, *args).await;
+        }
+        other => other,
+    };
     let flags = ConfigLayer {
         listen: cli.flags.listen,
         data_dir: cli.flags.data_dir,
@@ -123,7 +158,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         ..Default::default()
     };
     let config = Config::from_sources(cli.config.as_deref(), flags)?;
-    match cli.command {
+    match command {
         Command::Serve => {
             let app = server::Application::build(config).await?;
             app.run_until_stopped(server::shutdown_signal()).await
@@ -154,6 +189,60 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created account {account_id} with admin {staff_id}");
             Ok(())
         }
-        Command::Config(ConfigCommand::Example) => unreachable!("handled above"),
+        Command::Config(_) | Command::Emulator(_) => unreachable!("handled above"),
+    }
+}
+
+async fn run_emulator(listen: std::net::SocketAddr, args: EmulatorArgs) -> anyhow::Result<()> {
+    let mut config = emulator::EmulatorConfig::new(args.app_id, args.app_secret);
+    config.listen = listen;
+    config.webhook_url = args.webhook_url;
+    config.deauthorize_url = args.deauthorize_url;
+    config.verify_token = args.verify_token;
+    config.public_url = args.emulator_url;
+    config.webhook = emulator::WebhookOptions {
+        // Facebook's own timings: batch briefly, retry up to a minute apart,
+        // unsubscribe after an hour of failures.
+        batch_window: std::time::Duration::from_millis(50),
+        retry_initial: std::time::Duration::from_secs(1),
+        retry_max: std::time::Duration::from_secs(60),
+        failure_window: std::time::Duration::from_secs(3600),
+        ..Default::default()
+    };
+    emulator::run(config, server::shutdown_signal()).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn admin_create_takes_every_field_it_needs() {
+        use clap::Parser;
+        let cli = super::Cli::try_parse_from([
+            "omnidesk",
+            "admin",
+            "create",
+            "--account",
+            "Acme",
+            "--email",
+            "a@b.co",
+            "--password",
+            "long password",
+            "--first-name",
+            "Ada",
+            "--last-name",
+            "Admin",
+        ]);
+        assert!(cli.is_ok());
+        let missing =
+            super::Cli::try_parse_from(["omnidesk", "admin", "create", "--account", "Acme"]);
+        assert!(missing.is_err());
     }
 }

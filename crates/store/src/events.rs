@@ -37,7 +37,7 @@ fn from_row(row: &AnyRow) -> Result<StoredEvent, sqlx::Error> {
 
 impl Store {
     /// Appends an event with the account's next sequence number.
-    #[tracing::instrument(skip_all, fields(account_id, kind))]
+    #[tracing::instrument(skip_all, fields(account_id = %account_id, kind = %kind))]
     pub async fn append_event(
         &self,
         account_id: &str,
@@ -84,7 +84,7 @@ impl Store {
     }
 
     /// Events after `after_seq` that `staff_id` may see, oldest first.
-    #[tracing::instrument(skip_all, fields(account_id, after_seq))]
+    #[tracing::instrument(skip_all, fields(account_id = %account_id, after_seq = after_seq))]
     pub async fn events_since(
         &self,
         account_id: &str,

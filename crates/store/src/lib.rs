@@ -16,6 +16,7 @@
 
 mod accounts;
 mod api_tokens;
+mod conversations;
 mod channels;
 mod db;
 mod destinations;
@@ -23,6 +24,9 @@ mod enquiries;
 mod error;
 mod events;
 mod facebook_logins;
+mod inbound;
+mod inbound_jobs;
+mod inbox;
 mod login_throttle;
 mod messages;
 mod outbox;
@@ -41,6 +45,7 @@ pub use channels::{
     routing_from_json, routing_to_json, Channel, ChannelUpdate, DueCheck, NewChannel, Reconnect,
     FACEBOOK_MESSENGER,
 };
+pub use conversations::{EnquiryFilter, MessageDetail, MessageEdit, MessageReaction};
 pub use db::{Dialect, Store, WriteTx};
 pub use destinations::{Destination, DestinationUpdate, NewDestination};
 pub use enquiries::{enquiry_from_row, Enquiry, EnquiryStatus, ENQUIRY_COLUMNS};
@@ -49,6 +54,12 @@ pub use events::StoredEvent;
 pub use facebook_logins::{
     FacebookLogin, LoginAuthorized, LoginPage, LoginPermission, NewFacebookLogin, StateRefusal,
 };
+pub use inbound::{
+    Changes, InboundEvent, InboundItem, InboundOutcome, NewInboundAttachment, NewInboundMessage,
+    Reaction,
+};
+pub use inbound_jobs::{DueProfile, StoredFile, VisitorProfile};
+pub use inbox::{InboxEntry, InboxRow};
 pub use messages::{
     attachment_from_row, message_from_row, Attachment, Message, ATTACHMENT_COLUMNS, MESSAGE_COLUMNS,
 };

@@ -1,0 +1,190 @@
+//! Reading conversations: enquiry lists with filters, and an enquiry's
+//! messages with their files, reactions and edit history. Keyset pagination
+//! (by id, which is time-ordered) so pages stay stable while messages arrive.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::enquiries::{enquiry_from_row, Enquiry, EnquiryStatus, ENQUIRY_COLUMNS};
+use crate::error::{Context, StoreError};
+use crate::messages::{message_from_row, Attachment, Message, MESSAGE_COLUMNS};
+use crate::rows::time;
+use crate::Store;
+
+/// Which enquiries to list; `None` = any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnquiryFilter {
+    pub status: Option<EnquiryStatus>,
+    pub channel_id: Option<String>,
+    /// The assigned agent.
+    pub staff_id: Option<String>,
+    pub visitor_id: Option<String>,
+}
+
+/// A reaction on a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageReaction {
+    pub message_id: String,
+    /// `visitor` or a staff id.
+    pub reactor: String,
+    pub reaction: String,
+    pub emoji: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// One edit of a message (the history behind the text shown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageEdit {
+    pub message_id: String,
+    pub previous_text: Option<String>,
+    pub new_text: Option<String>,
+    pub num_edit: Option<i64>,
+    pub edited_at: Timestamp,
+}
+
+/// A message with everything shown beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageDetail {
+    pub message: Message,
+    pub attachments: Vec<Attachment>,
+    pub reactions: Vec<MessageReaction>,
+    pub edits: Vec<MessageEdit>,
+}
+
+impl Store {
+    /// Enquiries of the account, newest first, after `before` (an enquiry id
+    /// from the previous page) — at most `limit`.
+    pub async fn list_enquiries(
+        &self,
+        account_id: &str,
+        filter: &EnquiryFilter,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Enquiry>, StoreError> {
+        let sql = format!(
+            "SELECT {ENQUIRY_COLUMNS} FROM enquiries
+             WHERE account_id = $1
+               AND ($2 IS NULL OR status = $2)
+               AND ($3 IS NULL OR channel_id = $3)
+               AND ($4 IS NULL OR assigned_staff_id = $4)
+               AND ($5 IS NULL OR visitor_id = $5)
+               AND ($6 IS NULL OR id < $6)
+             ORDER BY id DESC LIMIT $7"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(account_id)
+            .bind(filter.status.map(EnquiryStatus::as_str))
+            .bind(filter.channel_id.as_deref())
+            .bind(filter.staff_id.as_deref())
+            .bind(filter.visitor_id.as_deref())
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .context("listing enquiries")?;
+        rows.iter()
+            .map(enquiry_from_row)
+            .collect::<Result<_, _>>()
+            .context("decoding enquiries")
+    }
+
+    /// The messages of an enquiry in conversation order (event time, then
+    /// arrival), after the message `after` of the previous page.
+    pub async fn list_enquiry_messages(
+        &self,
+        account_id: &str,
+        enquiry_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<MessageDetail>, StoreError> {
+        let (after_at, after_id) = match after {
+            Some(id) => {
+                let m = self.get_message(account_id, id).await?;
+                (Some(m.sent_at.as_millisecond()), Some(m.id))
+            }
+            None => (None, None),
+        };
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE account_id = $1 AND enquiry_id = $2
+               AND ($3 IS NULL OR sent_at > $3 OR (sent_at = $3 AND id > $4))
+             ORDER BY sent_at, id LIMIT $5"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(account_id)
+            .bind(enquiry_id)
+            .bind(after_at)
+            .bind(after_id.as_deref())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .context("listing messages")?;
+        let messages: Vec<Message> = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()
+            .context("decoding messages")?;
+        let mut details = Vec::with_capacity(messages.len());
+        for message in messages {
+            details.push(self.message_detail(message).await?);
+        }
+        Ok(details)
+    }
+
+    /// A message with its files, reactions and edits.
+    pub async fn message_detail(&self, message: Message) -> Result<MessageDetail, StoreError> {
+        let account_id = message.account_id.clone();
+        let attachments = self.list_attachments(&account_id, &message.id).await?;
+        let rows = sqlx::query(
+            "SELECT message_id, reactor, reaction, emoji, created_at FROM message_reactions
+             WHERE account_id = $1 AND message_id = $2 ORDER BY created_at",
+        )
+        .bind(&account_id)
+        .bind(&message.id)
+        .fetch_all(&self.pool)
+        .await
+        .context("reading reactions")?;
+        let reactions = rows
+            .iter()
+            .map(|row| {
+                Ok(MessageReaction {
+                    message_id: row.try_get("message_id")?,
+                    reactor: row.try_get("reactor")?,
+                    reaction: row.try_get("reaction")?,
+                    emoji: row.try_get("emoji")?,
+                    created_at: time(row, "created_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .context("decoding reactions")?;
+        let rows = sqlx::query(
+            "SELECT message_id, previous_text, new_text, num_edit, edited_at FROM message_edits
+             WHERE account_id = $1 AND message_id = $2 ORDER BY edited_at, num_edit",
+        )
+        .bind(&account_id)
+        .bind(&message.id)
+        .fetch_all(&self.pool)
+        .await
+        .context("reading edits")?;
+        let edits = rows
+            .iter()
+            .map(|row| {
+                Ok(MessageEdit {
+                    message_id: row.try_get("message_id")?,
+                    previous_text: row.try_get("previous_text")?,
+                    new_text: row.try_get("new_text")?,
+                    num_edit: row.try_get("num_edit")?,
+                    edited_at: time(row, "edited_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .context("decoding edits")?;
+        Ok(MessageDetail {
+            message,
+            attachments,
+            reactions,
+            edits,
+        })
+    }
+}

@@ -22,15 +22,7 @@ pub async fn create_account_with_admin(
     config: &Config,
     input: NewAdmin,
 ) -> anyhow::Result<(String, String)> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
-    let store = Store::connect(&config.database_url)
-        .await
-        .context("opening the database")?;
-    store
-        .migrate()
-        .await
-        .context("applying database migrations")?;
+    let store = open_store(config).await?;
     let account_name = domain::staff::parse_name("account", &input.account_name, 80)
         .map_err(|e| anyhow::anyhow!("--{}", e))?;
     let staff = new_staff(CreateStaffRequest {
@@ -59,8 +51,9 @@ pub async fn create_account_with_admin(
     Ok((account.id, staff.id))
 }
 
-/// Applies the migrations and exits (`omnidesk migrate`).
-pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+/// Creates the data directory, opens the database and applies any
+/// migrations not applied yet: what every command does first.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     let store = Store::connect(&config.database_url)
@@ -70,6 +63,12 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
         .migrate()
         .await
         .context("applying database migrations")?;
+    Ok(store)
+}
+
+/// Applies the migrations and exits (`omnidesk migrate`).
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
     store.close().await;
     Ok(())
 }

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use store::Store;
 use tokio::net::TcpListener;
 
 use messenger::graph::{GraphClient, GraphConfig};
@@ -30,19 +29,11 @@ impl Application {
     /// Opens the database (applying migrations), loads the data key and
     /// binds the listener (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+        let store = crate::bootstrap::open_store(&config).await?;
         let secrets = SecretBox::load_or_create(
             config.secret_key.as_ref().map(|s| s.expose()),
             &config.data_dir,
         )?;
-        let store = Store::connect(&config.database_url)
-            .await
-            .context("opening the database")?;
-        store
-            .migrate()
-            .await
-            .context("applying database migrations")?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;

@@ -30,6 +30,7 @@ mod inbox;
 mod login_throttle;
 mod messages;
 mod outbox;
+mod routing;
 mod rows;
 mod sessions;
 mod staff;
@@ -64,6 +65,11 @@ pub use messages::{
     attachment_from_row, message_from_row, Attachment, Message, ATTACHMENT_COLUMNS, MESSAGE_COLUMNS,
 };
 pub use outbox::{NewOutgoing, NewOutgoingAttachment, OutboxJob};
+pub use routing::{
+    stored_routing_settings, trigger, Accepted, Applied, EndedOffer, Offer, PendingRound,
+    RoutingChannel, RoutingState, RoutingTraceRecord, Transfer, NOT_MISSED, OFFER_NOT_OPEN,
+    OFFER_TAKEN,
+};
 pub use sessions::{NewSession, Session};
 pub use staff::{LoginRecord, NewStaff, Staff, StaffUpdate};
 pub use visitors::{visitor_from_row, Visitor, VISITOR_COLUMNS};

@@ -14,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{destinations, health, session, staff, tokens};
+use crate::api::conversation;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -29,6 +30,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "staff", description = "Staff members (admins)"),
         (name = "api-tokens", description = "Bearer tokens for integrations (admins)"),
         (name = "destinations", description = "Teams that enquiries are routed to"),
+        (name = "conversations", description = "Serving enquiries: replies, files, close, transfer, live events"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -53,6 +55,18 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             destinations::update,
             destinations::delete
         ))
+        .routes(routes!(conversation::send_text))
+        .routes({
+            let (schemas, paths, method) = routes!(conversation::send_file);
+            let limit = DefaultBodyLimit::max(conversation::FILE_BODY_LIMIT);
+            (schemas, paths, method.layer(limit))
+        })
+        .routes(routes!(conversation::mark_read))
+        .routes(routes!(conversation::typing))
+        .routes(routes!(conversation::close))
+        .routes(routes!(conversation::transfer))
+        .routes(routes!(conversation::my_enquiries))
+        .routes(routes!(crate::ws::events))
         .with_state(state)
         .split_for_parts();
     (router, openapi)

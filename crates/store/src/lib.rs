@@ -32,6 +32,7 @@ mod messages;
 mod outbox;
 mod routing;
 mod rows;
+mod serving;
 mod sessions;
 mod staff;
 #[cfg(feature = "testing")]
@@ -70,6 +71,7 @@ pub use routing::{
     RoutingChannel, RoutingState, RoutingTraceRecord, Transfer, NOT_MISSED, OFFER_NOT_OPEN,
     OFFER_TAKEN,
 };
+pub use serving::{ServedEnquiry, TransferTarget, WithdrawnOffer};
 pub use sessions::{NewSession, Session};
 pub use staff::{LoginRecord, NewStaff, Staff, StaffUpdate};
 pub use visitors::{visitor_from_row, Visitor, VISITOR_COLUMNS};

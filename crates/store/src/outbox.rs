@@ -247,7 +247,7 @@ impl Store {
         &self,
         account_id: &str,
         message_id: &str,
-        external_id: &str,
+        external_id: Option<&str>,
     ) -> Result<Message, StoreError> {
         let mut tx = self.write_tx().await?;
         finish_outbox_row(&mut tx, account_id, message_id, "done", None).await?;

@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per resource. Routes are assembled in
 //! [`crate::routes`].
 
+pub mod conversation;
 pub mod destinations;
 pub mod health;
 pub mod session;

@@ -78,5 +78,5 @@ pub fn spawn(job: Arc<dyn Job>, state: AppState, stop: CancellationToken) -> Joi
 
 /// Every background job of the server.
 pub fn all() -> Vec<Arc<dyn Job>> {
-    Vec::new()
+    vec![Arc::new(crate::outbox::OutboxWorker::new(Default::default()))]
 }

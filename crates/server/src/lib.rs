@@ -11,10 +11,12 @@ pub mod crypto;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod inbound;
 pub mod outbox;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod webhooks;
 pub mod workers;
 pub mod ws;
 

@@ -13,7 +13,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{destinations, health, session, staff, tokens};
+use crate::api::{attachments, destinations, enquiries, health, session, staff, tokens};
 use crate::api::conversation;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -31,6 +31,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "api-tokens", description = "Bearer tokens for integrations (admins)"),
         (name = "destinations", description = "Teams that enquiries are routed to"),
         (name = "conversations", description = "Serving enquiries: replies, files, close, transfer, live events"),
+        (name = "enquiries", description = "Enquiries, their messages and files"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -67,6 +68,10 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(conversation::transfer))
         .routes(routes!(conversation::my_enquiries))
         .routes(routes!(crate::ws::events))
+        .routes(routes!(enquiries::list))
+        .routes(routes!(enquiries::get))
+        .routes(routes!(enquiries::messages))
+        .routes(routes!(attachments::download))
         .with_state(state)
         .split_for_parts();
     (router, openapi)
@@ -76,7 +81,9 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
 /// (request ids, tracing, body limits, panics as 500s, security headers).
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let webhooks = crate::webhooks::router(state.clone());
     let (api, openapi) = api(state);
+    let api = api.merge(webhooks);
     let openapi_json = openapi
         .to_pretty_json()
         .expect("the OpenAPI document serialises");

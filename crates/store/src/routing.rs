@@ -63,12 +63,32 @@ pub struct PendingRound {
     pub whole_destination: bool,
 }
 
-/// A transfer's target, as SERVING writes it.
+/// A transfer's target, as SERVING writes it (`by_staff_id`: who transferred
+/// it, so they are not offered it straight back).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Transfer {
-    Destination { destination_id: String },
-    Staff { staff_id: String },
+    Destination {
+        destination_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by_staff_id: Option<String>,
+    },
+    Staff {
+        staff_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by_staff_id: Option<String>,
+    },
+}
+
+impl Transfer {
+    /// Who transferred the enquiry, if known.
+    pub fn by_staff_id(&self) -> Option<&str> {
+        match self {
+            Self::Destination { by_staff_id, .. } | Self::Staff { by_staff_id, .. } => {
+                by_staff_id.as_deref()
+            }
+        }
+    }
 }
 
 impl RoutingState {
@@ -482,21 +502,25 @@ impl Store {
     /// Persists a routing decision for `enquiry` as read (its `updated_at`
     /// guards against a concurrent change): the trace, then either the offers
     /// (with deadlines) and the percentage tally, or the missed state.
-    #[tracing::instrument(skip(self, enquiry, decision), fields(enquiry_id = %enquiry.id))]
+    /// `attempted` is what the decision was made with; `whole_destination`
+    /// says the offer is a ring-all round (see [`PendingRound`]).
+    #[tracing::instrument(skip(self, enquiry, decision, attempted), fields(enquiry_id = %enquiry.id))]
     pub async fn apply_routing_decision(
         &self,
         enquiry: &Enquiry,
         trigger: &str,
         decision: &RoutingDecision,
+        attempted: &Attempted,
         whole_destination: bool,
         now: Timestamp,
     ) -> Result<Applied, StoreError> {
         let at = truncate(now);
         let account_id = enquiry.account_id.as_str();
         let mut tx = self.write_tx().await?;
-        let mut state = RoutingState::parse(&enquiry.routing_state);
-        state.trigger = None;
-        state.transfer = None;
+        let mut state = RoutingState {
+            attempted: attempted.clone(),
+            ..RoutingState::default()
+        };
         let (status, destination_id) = match &decision.outcome {
             RoutingOutcome::Offer { destination, .. } => {
                 state.pending = Some(PendingRound {
@@ -505,10 +529,7 @@ impl Store {
                 });
                 ("offered", destination.as_ref().map(|d| d.0.clone()))
             }
-            RoutingOutcome::Missed { .. } => {
-                state.pending = None;
-                ("missed", enquiry.destination_id.clone())
-            }
+            RoutingOutcome::Missed { .. } => ("missed", enquiry.destination_id.clone()),
         };
         let missed_at = (status == "missed").then_some(ms(at));
         let done = sqlx::query(

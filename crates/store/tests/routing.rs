@@ -241,7 +241,7 @@ impl World {
         snapshot.attempted = state.attempted;
         let decision = decide(&snapshot);
         self.store
-            .apply_routing_decision(enquiry, "opened", &decision, true, now)
+            .apply_routing_decision(enquiry, "opened", &decision, &snapshot.attempted, true, now)
             .await
             .unwrap()
     }

@@ -2,7 +2,9 @@
 //! [`crate::routes`].
 
 pub mod conversation;
+pub mod attachments;
 pub mod destinations;
+pub mod enquiries;
 pub mod health;
 pub mod session;
 pub mod staff;

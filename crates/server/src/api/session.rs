@@ -155,5 +155,6 @@ pub async fn set_availability(
             state.now(),
         )
         .await?;
+    crate::routing::availability_changed(&state, &staff).await;
     Ok(Json(staff.into()))
 }

@@ -22,6 +22,8 @@ pub struct Wakers {
     pub outbox: Arc<Notify>,
     pub media: Arc<Notify>,
     pub timers: Arc<Notify>,
+    /// Visitor profile fetches (inbound).
+    pub profiles: Arc<Notify>,
 }
 
 /// One kind of background work.
@@ -78,5 +80,10 @@ pub fn spawn(job: Arc<dyn Job>, state: AppState, stop: CancellationToken) -> Joi
 
 /// Every background job of the server.
 pub fn all() -> Vec<Arc<dyn Job>> {
-    vec![Arc::new(crate::outbox::OutboxWorker::new(Default::default()))]
+    vec![
+        Arc::new(crate::outbox::OutboxWorker::new(Default::default())),
+        Arc::new(crate::inbound::InboxJob),
+        Arc::new(crate::inbound::MediaJob::default()),
+        Arc::new(crate::inbound::ProfileJob),
+    ]
 }

@@ -1,0 +1,417 @@
+//! Reading enquiries: the list (filters, keyset pages), one enquiry with its
+//! visitor and 24-hour window, and its message history with files,
+//! reactions and edits. Every staff member of the account may read them.
+
+use axum::extract::State;
+use axum::Json;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use store::{EnquiryFilter, EnquiryStatus, MessageDetail};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::state::AppState;
+
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 200;
+
+/// A visitor: one person on one channel.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VisitorView {
+    pub id: String,
+    pub channel_id: String,
+    /// The channel's id for the person (PSID).
+    pub psid: String,
+    /// The profile name, or "Unknown".
+    pub name: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub picture_url: Option<String>,
+    /// `pending`, `fetched` or `unavailable`.
+    pub profile_status: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_inbound_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+impl From<store::Visitor> for VisitorView {
+    fn from(v: store::Visitor) -> Self {
+        Self {
+            name: v.display_name().to_owned(),
+            id: v.id,
+            channel_id: v.channel_id,
+            psid: v.external_id,
+            first_name: v.first_name,
+            last_name: v.last_name,
+            picture_url: v.picture_url,
+            profile_status: v.profile_status,
+            last_inbound_at: v.last_inbound_at,
+            created_at: v.created_at,
+        }
+    }
+}
+
+/// An enquiry: one conversation episode of a visitor.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EnquiryView {
+    pub id: String,
+    pub channel_id: String,
+    pub visitor_id: String,
+    /// `queued`, `routing`, `offered`, `active`, `missed` or `closed`.
+    pub status: String,
+    pub assigned_staff_id: Option<String>,
+    pub destination_id: Option<String>,
+    /// Another app owns the Messenger thread: shown, not routed.
+    pub standby: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub opened_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub last_inbound_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub assigned_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub missed_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<Timestamp>,
+    pub closed_by: Option<String>,
+    pub close_reason: Option<String>,
+}
+
+impl From<store::Enquiry> for EnquiryView {
+    fn from(e: store::Enquiry) -> Self {
+        Self {
+            id: e.id,
+            channel_id: e.channel_id,
+            visitor_id: e.visitor_id,
+            status: e.status.as_str().to_owned(),
+            assigned_staff_id: e.assigned_staff_id,
+            destination_id: e.destination_id,
+            standby: e.standby,
+            opened_at: e.opened_at,
+            last_inbound_at: e.last_inbound_at,
+            assigned_at: e.assigned_at,
+            missed_at: e.missed_at,
+            closed_at: e.closed_at,
+            closed_by: e.closed_by,
+            close_reason: e.close_reason,
+        }
+    }
+}
+
+/// One enquiry with its visitor and messaging window.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnquiryDetailView {
+    #[serde(flatten)]
+    pub enquiry: EnquiryView,
+    pub visitor: VisitorView,
+    /// When the 24-hour window for standard replies closes (from the
+    /// visitor's last message); `None` before any.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub window_ends_at: Option<Timestamp>,
+}
+
+/// A file or link of a message.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: String,
+    /// `image`, `audio`, `video`, `file`, `sticker`, `fallback`, …
+    pub kind: String,
+    /// `pending` (downloading), `stored`, `failed`, `too_large` or `remote` (a link).
+    pub status: String,
+    pub content_type: Option<String>,
+    pub file_name: Option<String>,
+    pub size_bytes: Option<i64>,
+    /// The original URL of links (`remote`); media is served by `download_url`.
+    pub url: Option<String>,
+    /// `/api/v1/attachments/{id}` once stored.
+    pub download_url: Option<String>,
+}
+
+impl From<store::Attachment> for AttachmentView {
+    fn from(a: store::Attachment) -> Self {
+        Self {
+            download_url: (a.status == "stored").then(|| format!("/api/v1/attachments/{}", a.id)),
+            url: (a.status == "remote").then_some(a.source_url).flatten(),
+            id: a.id,
+            kind: a.kind,
+            status: a.status,
+            content_type: a.content_type,
+            file_name: a.file_name,
+            size_bytes: a.size_bytes,
+        }
+    }
+}
+
+/// A reaction on a message.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReactionView {
+    /// `visitor` or a staff id.
+    pub reactor: String,
+    pub reaction: String,
+    pub emoji: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// One edit: the text before and after.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EditView {
+    pub previous_text: Option<String>,
+    pub new_text: Option<String>,
+    pub num_edit: Option<i64>,
+    #[schema(value_type = String, format = DateTime)]
+    pub edited_at: Timestamp,
+}
+
+/// A message of the conversation, either direction.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageView {
+    pub id: String,
+    pub channel_id: String,
+    pub visitor_id: String,
+    pub enquiry_id: Option<String>,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// `visitor`, `staff`, `system` (welcome/away) or `page` (Facebook's Page inbox).
+    pub author: String,
+    pub staff_id: Option<String>,
+    /// `text`, `attachment`, `sticker`, `postback`, `quick_reply`, `referral`, `optin`, `unknown`.
+    pub kind: String,
+    /// The text as shown (the latest edit; a postback's button title).
+    pub text: Option<String>,
+    /// Postback / quick-reply payload, referral, or the raw event of unknown kinds.
+    #[schema(value_type = Option<Object>)]
+    pub payload: Option<Value>,
+    /// The mid of the message this one replies to.
+    pub reply_to_external_id: Option<String>,
+    pub external_id: Option<String>,
+    pub standby: bool,
+    /// Inbound: `received`. Outbound: `queued`, `sending`, `sent`, `delivered`, `read`, `failed`.
+    pub status: String,
+    pub failure_code: Option<String>,
+    pub failure_reason: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub edited_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub sent_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub delivered_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub read_at: Option<Timestamp>,
+    pub attachments: Vec<AttachmentView>,
+    pub reactions: Vec<ReactionView>,
+    /// Earlier versions of the text, oldest first.
+    pub edits: Vec<EditView>,
+}
+
+impl From<MessageDetail> for MessageView {
+    fn from(d: MessageDetail) -> Self {
+        let m = d.message;
+        Self {
+            id: m.id,
+            channel_id: m.channel_id,
+            visitor_id: m.visitor_id,
+            enquiry_id: m.enquiry_id,
+            direction: m.direction,
+            author: m.author,
+            staff_id: m.staff_id,
+            kind: m.kind,
+            text: m.text,
+            payload: m
+                .payload
+                .map(|p| serde_json::from_str(&p).unwrap_or(Value::String(p))),
+            reply_to_external_id: m.reply_to_external_id,
+            external_id: m.external_id,
+            standby: m.standby,
+            status: m.status,
+            failure_code: m.failure_code,
+            failure_reason: m.failure_reason,
+            edited_at: m.edited_at,
+            sent_at: m.sent_at,
+            delivered_at: m.delivered_at,
+            read_at: m.read_at,
+            attachments: d.attachments.into_iter().map(Into::into).collect(),
+            reactions: d
+                .reactions
+                .into_iter()
+                .map(|r| ReactionView {
+                    reactor: r.reactor,
+                    reaction: r.reaction,
+                    emoji: r.emoji,
+                    created_at: r.created_at,
+                })
+                .collect(),
+            edits: d
+                .edits
+                .into_iter()
+                .map(|e| EditView {
+                    previous_text: e.previous_text,
+                    new_text: e.new_text,
+                    num_edit: e.num_edit,
+                    edited_at: e.edited_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A page of results; pass `next_cursor` as `cursor` for the next one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListEnquiriesQuery {
+    /// `queued`, `routing`, `offered`, `active`, `missed` or `closed`.
+    pub status: Option<String>,
+    pub channel_id: Option<String>,
+    /// The assigned agent.
+    pub staff_id: Option<String>,
+    pub visitor_id: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1–200 (default 50).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1–200 (default 50).
+    pub limit: Option<u32>,
+}
+
+fn page_size(limit: Option<u32>) -> Result<i64, ApiError> {
+    match limit.unwrap_or(DEFAULT_PAGE) {
+        n @ 1..=MAX_PAGE => Ok(i64::from(n)),
+        _ => Err(ApiError::validation("limit", "must be between 1 and 200")),
+    }
+}
+
+/// Splits one extra row off to tell whether another page follows.
+fn paginate<T, V: ToSchema + From<T>>(
+    mut rows: Vec<T>,
+    size: i64,
+    cursor_of: impl Fn(&T) -> String,
+) -> Page<V> {
+    let more = rows.len() as i64 > size;
+    rows.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    let next_cursor = if more {
+        rows.last().map(cursor_of)
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }
+}
+
+/// List enquiries, newest first.
+#[utoipa::path(get, path = "/api/v1/enquiries", tag = "enquiries", params(ListEnquiriesQuery),
+    responses((status = 200, body = Page<EnquiryView>), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ListEnquiriesQuery>,
+) -> ApiResult<Json<Page<EnquiryView>>> {
+    let size = page_size(query.limit)?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            s.parse::<EnquiryStatus>().map_err(|_| {
+                ApiError::validation(
+                    "status",
+                    "must be queued, routing, offered, active, missed or closed",
+                )
+            })
+        })
+        .transpose()?;
+    let filter = EnquiryFilter {
+        status,
+        channel_id: query.channel_id,
+        staff_id: query.staff_id,
+        visitor_id: query.visitor_id,
+    };
+    let rows = state
+        .store
+        .list_enquiries(
+            caller.account_id(),
+            &filter,
+            query.cursor.as_deref(),
+            size + 1,
+        )
+        .await?;
+    Ok(Json(paginate(rows, size, |e: &store::Enquiry| {
+        e.id.clone()
+    })))
+}
+
+/// Read an enquiry with its visitor.
+#[utoipa::path(get, path = "/api/v1/enquiries/{id}", tag = "enquiries",
+    params(("id" = String, Path, description = "Enquiry id")),
+    responses((status = 200, body = EnquiryDetailView), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<EnquiryDetailView>> {
+    let enquiry = state.store.get_enquiry(caller.account_id(), &id).await?;
+    let visitor = state
+        .store
+        .get_visitor(caller.account_id(), &enquiry.visitor_id)
+        .await?;
+    let window_ends_at = visitor
+        .last_inbound_at
+        .map(|at| at + domain::window::STANDARD_WINDOW);
+    Ok(Json(EnquiryDetailView {
+        enquiry: enquiry.into(),
+        visitor: visitor.into(),
+        window_ends_at,
+    }))
+}
+
+/// An enquiry's messages in conversation order (oldest first).
+#[utoipa::path(get, path = "/api/v1/enquiries/{id}/messages", tag = "enquiries",
+    params(("id" = String, Path, description = "Enquiry id"), PageQuery),
+    responses((status = 200, body = Page<MessageView>), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page<MessageView>>> {
+    let size = page_size(query.limit)?;
+    let enquiry = state.store.get_enquiry(caller.account_id(), &id).await?;
+    let rows = state
+        .store
+        .list_enquiry_messages(
+            caller.account_id(),
+            &enquiry.id,
+            query.cursor.as_deref(),
+            size + 1,
+        )
+        .await
+        .map_err(|e| match e {
+            store::StoreError::NotFound => {
+                ApiError::validation("cursor", "is not a message of this enquiry")
+            }
+            other => other.into(),
+        })?;
+    Ok(Json(paginate(rows, size, |m: &MessageDetail| {
+        m.message.id.clone()
+    })))
+}

@@ -1,0 +1,160 @@
+//! Offers: an enquiry offered to an agent, who accepts (exactly one agent
+//! wins), declines (routing goes on) or lets it time out.
+
+use axum::extract::State;
+use axum::Json;
+use jiff::Timestamp;
+use serde::Serialize;
+use store::StoreError;
+use utoipa::ToSchema;
+
+use crate::api::views::ListOf;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath;
+use crate::routing::events;
+use crate::state::AppState;
+
+/// An offer as agents see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OfferView {
+    pub id: String,
+    pub enquiry_id: String,
+    pub staff_id: String,
+    /// The destination offered through (none for a sticky offer outside the rule).
+    pub destination_id: Option<String>,
+    /// `open`, `accepted`, `declined`, `expired`, `withdrawn` or `taken`.
+    pub status: String,
+    /// Offered because this agent served the visitor before.
+    pub via_sticky: bool,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
+    /// When the offer times out and routing moves on.
+    #[schema(value_type = String)]
+    pub deadline_at: Timestamp,
+    #[schema(value_type = Option<String>)]
+    pub resolved_at: Option<Timestamp>,
+}
+
+impl From<store::Offer> for OfferView {
+    fn from(o: store::Offer) -> Self {
+        Self {
+            id: o.id,
+            enquiry_id: o.enquiry_id,
+            staff_id: o.staff_id,
+            destination_id: o.destination_id,
+            status: o.status,
+            via_sticky: o.via_sticky,
+            created_at: o.created_at,
+            deadline_at: o.deadline_at,
+            resolved_at: o.resolved_at,
+        }
+    }
+}
+
+/// The enquiry an agent now serves.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AssignmentView {
+    pub enquiry_id: String,
+    pub channel_id: String,
+    pub visitor_id: String,
+    pub staff_id: Option<String>,
+    /// `active`.
+    pub status: String,
+    #[schema(value_type = Option<String>)]
+    pub assigned_at: Option<Timestamp>,
+}
+
+impl From<store::Enquiry> for AssignmentView {
+    fn from(e: store::Enquiry) -> Self {
+        Self {
+            enquiry_id: e.id,
+            channel_id: e.channel_id,
+            visitor_id: e.visitor_id,
+            staff_id: e.assigned_staff_id,
+            status: e.status.to_string(),
+            assigned_at: e.assigned_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcceptResponse {
+    pub offer: OfferView,
+    pub enquiry: AssignmentView,
+}
+
+/// Store conflicts of offers, in words for the agent.
+pub(crate) fn offer_conflict(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict { constraint } if constraint == store::OFFER_TAKEN => {
+            ApiError::Conflict("another agent accepted this enquiry first".into())
+        }
+        StoreError::Conflict { constraint } if constraint == store::OFFER_NOT_OPEN => {
+            ApiError::Conflict(
+                "this offer is no longer open (declined, timed out or withdrawn)".into(),
+            )
+        }
+        other => other.into(),
+    }
+}
+
+/// The caller's open offers, oldest first.
+#[utoipa::path(get, path = "/api/v1/offers", tag = "routing",
+    responses((status = 200, body = ListOf<OfferView>), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<ListOf<OfferView>>> {
+    let offers = state
+        .store
+        .list_open_offers(caller.account_id(), caller.staff_id())
+        .await?;
+    Ok(Json(ListOf::new(offers)))
+}
+
+/// Accept an offer: the enquiry becomes the caller's. When several agents
+/// accept at once exactly one wins; the others get 409.
+#[utoipa::path(post, path = "/api/v1/offers/{id}/accept", tag = "routing",
+    params(("id" = String, Path, description = "Offer id")),
+    responses((status = 200, body = AcceptResponse),
+        (status = 404, body = ErrorBody, description = "No such offer of the caller's"),
+        (status = 409, body = ErrorBody, description = "Taken by another agent, or no longer open")))]
+pub async fn accept(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<AcceptResponse>> {
+    let accepted = state
+        .store
+        .accept_offer(caller.account_id(), &id, caller.staff_id(), state.now())
+        .await
+        .map_err(offer_conflict)?;
+    events::offers_taken(&state, &accepted.taken, caller.staff_id()).await;
+    events::assigned(&state, &accepted.enquiry, "offer").await;
+    Ok(Json(AcceptResponse {
+        offer: accepted.offer.into(),
+        enquiry: accepted.enquiry.into(),
+    }))
+}
+
+/// Decline an offer: routing moves on to the next candidates.
+#[utoipa::path(post, path = "/api/v1/offers/{id}/decline", tag = "routing",
+    params(("id" = String, Path, description = "Offer id")),
+    responses((status = 200, body = OfferView),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn decline(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<OfferView>> {
+    let ended = state
+        .store
+        .decline_offer(caller.account_id(), &id, caller.staff_id(), state.now())
+        .await
+        .map_err(offer_conflict)?;
+    if ended.enquiry_rerouted {
+        state.wake.routing.notify_one();
+    }
+    Ok(Json(ended.offer.into()))
+}

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod inbound;
 pub mod outbox;
 pub mod routes;
+pub mod routing;
 pub mod startup;
 pub mod state;
 pub mod webhooks;

@@ -13,7 +13,9 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{attachments, destinations, enquiries, health, session, staff, tokens};
+use crate::api::{
+    attachments, destinations, enquiries, health, offers, routing, session, staff, tokens,
+};
 use crate::api::conversation;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -31,6 +33,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "api-tokens", description = "Bearer tokens for integrations (admins)"),
         (name = "destinations", description = "Teams that enquiries are routed to"),
         (name = "conversations", description = "Serving enquiries: replies, files, close, transfer, live events"),
+        (name = "routing", description = "Offers, missed enquiries, routing traces, the simulator"),
         (name = "enquiries", description = "Enquiries, their messages and files"),
         (name = "health", description = "Probes"),
     )
@@ -68,6 +71,14 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(conversation::transfer))
         .routes(routes!(conversation::my_enquiries))
         .routes(routes!(crate::ws::events))
+        .routes(routes!(offers::list))
+        .routes(routes!(offers::accept))
+        .routes(routes!(offers::decline))
+        .routes(routes!(routing::missed))
+        .routes(routes!(routing::pick_up))
+        .routes(routes!(routing::routing_trace))
+        .routes(routes!(routing::simulate))
+        .routes(routes!(routing::preview))
         .routes(routes!(enquiries::list))
         .routes(routes!(enquiries::get))
         .routes(routes!(enquiries::messages))

@@ -6,6 +6,8 @@ pub mod attachments;
 pub mod destinations;
 pub mod enquiries;
 pub mod health;
+pub mod offers;
+pub mod routing;
 pub mod session;
 pub mod staff;
 pub mod tokens;

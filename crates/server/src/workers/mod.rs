@@ -82,6 +82,8 @@ pub fn spawn(job: Arc<dyn Job>, state: AppState, stop: CancellationToken) -> Joi
 pub fn all() -> Vec<Arc<dyn Job>> {
     vec![
         Arc::new(crate::outbox::OutboxWorker::new(Default::default())),
+        Arc::new(crate::routing::RoutingJob),
+        Arc::new(crate::routing::TimerJob),
         Arc::new(crate::inbound::InboxJob),
         Arc::new(crate::inbound::MediaJob::default()),
         Arc::new(crate::inbound::ProfileJob),

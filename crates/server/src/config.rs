@@ -18,6 +18,10 @@ pub const DEFAULT_DIALOG_URL: &str = "https://www.facebook.com";
 /// Graph API version used when `OMNIDESK_GRAPH_VERSION` is unset.
 pub const DEFAULT_GRAPH_VERSION: &str = "v25.0";
 
+/// How often each channel's Facebook access is checked when
+/// `channel_check_interval_secs` is unset: every 10 minutes.
+pub const DEFAULT_CHANNEL_CHECK_INTERVAL_SECS: u64 = 600;
+
 /// A value that must never be printed: its `Debug` and `Display` say `[redacted]`.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(String);
@@ -59,6 +63,8 @@ pub struct Config {
     pub secret_key: Option<Secret>,
     /// Largest JSON request body accepted by the API, in bytes.
     pub max_body_bytes: usize,
+    /// How often each connected channel's Facebook access is checked.
+    pub channel_check_interval_secs: u64,
 }
 
 /// One layer of optional settings: a TOML file, the environment or flags.
@@ -77,6 +83,7 @@ pub struct ConfigLayer {
     pub graph_version: Option<String>,
     pub secret_key: Option<String>,
     pub max_body_bytes: Option<String>,
+    pub channel_check_interval_secs: Option<String>,
 }
 
 /// The keys a layer knows, as written in TOML; the environment variable is
@@ -94,6 +101,7 @@ pub const KEYS: &[&str] = &[
     "graph_version",
     "secret_key",
     "max_body_bytes",
+    "channel_check_interval_secs",
 ];
 
 /// A setting that stops start-up; the message names the setting.
@@ -128,6 +136,7 @@ impl ConfigLayer {
             "graph_version" => &mut self.graph_version,
             "secret_key" => &mut self.secret_key,
             "max_body_bytes" => &mut self.max_body_bytes,
+            "channel_check_interval_secs" => &mut self.channel_check_interval_secs,
             _ => return,
         };
         *slot = Some(value);
@@ -192,6 +201,9 @@ impl ConfigLayer {
             graph_version: self.graph_version.or(base.graph_version),
             secret_key: self.secret_key.or(base.secret_key),
             max_body_bytes: self.max_body_bytes.or(base.max_body_bytes),
+            channel_check_interval_secs: self
+                .channel_check_interval_secs
+                .or(base.channel_check_interval_secs),
         }
     }
 }
@@ -205,6 +217,16 @@ fn parse_url(key: &str, value: &str) -> Result<Url, ConfigError> {
 }
 
 impl Config {
+    /// With `public_url` left at its default on port 0 (tests, `--listen
+    /// 127.0.0.1:0`), the port actually bound: Facebook must be able to send
+    /// the login callback back to it.
+    pub fn with_bound_port(mut self, port: u16) -> Self {
+        if self.public_url.port() == Some(0) {
+            let _ = self.public_url.set_port(Some(port));
+        }
+        self
+    }
+
     /// Applies the layers (later ones win) over the defaults and checks every value.
     pub fn load(
         file: ConfigLayer,
@@ -264,6 +286,15 @@ impl Config {
         if !valid_version {
             return Err(ConfigError::new("graph_version", "must look like v25.0"));
         }
+        let channel_check_interval_secs = match layer.channel_check_interval_secs {
+            Some(v) => v.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                ConfigError::new(
+                    "channel_check_interval_secs",
+                    "must be a number of seconds ≥ 1",
+                )
+            })?,
+            None => DEFAULT_CHANNEL_CHECK_INTERVAL_SECS,
+        };
         Ok(Self {
             listen,
             data_dir,
@@ -283,6 +314,7 @@ impl Config {
             graph_version,
             secret_key: layer.secret_key.map(Secret::new),
             max_body_bytes,
+            channel_check_interval_secs,
         })
     }
 

@@ -13,6 +13,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::{channels, facebook_login};
 use crate::api::{
     attachments, destinations, enquiries, health, offers, routing, session, staff, tokens,
 };
@@ -32,6 +33,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "staff", description = "Staff members (admins)"),
         (name = "api-tokens", description = "Bearer tokens for integrations (admins)"),
         (name = "destinations", description = "Teams that enquiries are routed to"),
+        (name = "channels", description = "Facebook Pages connected as channels, Facebook Login"),
         (name = "conversations", description = "Serving enquiries: replies, files, close, transfer, live events"),
         (name = "routing", description = "Offers, missed enquiries, routing traces, the simulator"),
         (name = "enquiries", description = "Enquiries, their messages and files"),
@@ -83,6 +85,15 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(enquiries::get))
         .routes(routes!(enquiries::messages))
         .routes(routes!(attachments::download))
+        .routes(routes!(channels::list))
+        .routes(routes!(channels::get, channels::update, channels::delete))
+        .routes(routes!(channels::suspend))
+        .routes(routes!(channels::resume))
+        .routes(routes!(channels::check))
+        .routes(routes!(facebook_login::start))
+        .routes(routes!(facebook_login::callback))
+        .routes(routes!(facebook_login::get_login))
+        .routes(routes!(facebook_login::connect_pages))
         .with_state(state)
         .split_for_parts();
     (router, openapi)
@@ -93,7 +104,9 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let webhooks = crate::webhooks::router(state.clone());
+    let deauthorize = crate::webhooks::deauthorize::router(state.clone());
     let (api, openapi) = api(state);
+    let api = api.merge(deauthorize);
     let api = api.merge(webhooks);
     let openapi_json = openapi
         .to_pretty_json()

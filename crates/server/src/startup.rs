@@ -38,6 +38,7 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
+        let config = config.with_bound_port(addr.port());
         let graph = GraphClient::new(GraphConfig {
             base_url: config.graph_url.clone(),
             dialog_base_url: config.dialog_url.clone(),

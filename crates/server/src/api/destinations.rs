@@ -164,6 +164,7 @@ pub async fn delete(
     Admin(caller): Admin,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
+    crate::channels::refuse_if_routed_to(&state, caller.account_id(), &id).await?;
     state
         .store
         .delete_destination(caller.account_id(), &id)

@@ -3,7 +3,9 @@
 
 pub mod conversation;
 pub mod attachments;
+pub mod channels;
 pub mod destinations;
+pub mod facebook_login;
 pub mod enquiries;
 pub mod health;
 pub mod offers;

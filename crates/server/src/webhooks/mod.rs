@@ -5,6 +5,7 @@
 //! answered 200; the inbox worker (`crate::inbound`) does the rest. Parsing
 //! happens there, so a signed body that cannot be read is still kept.
 
+pub mod deauthorize;
 mod ingest;
 
 use std::collections::HashMap;

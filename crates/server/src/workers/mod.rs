@@ -80,6 +80,13 @@ pub fn spawn(job: Arc<dyn Job>, state: AppState, stop: CancellationToken) -> Joi
 
 /// Every background job of the server.
 pub fn all() -> Vec<Arc<dyn Job>> {
+    let mut jobs = others();
+    jobs.push(Arc::new(crate::channels::check::ChannelCheckJob::new()));
+    jobs
+}
+
+/// The jobs of the inbox, routing and outbox.
+fn others() -> Vec<Arc<dyn Job>> {
     vec![
         Arc::new(crate::outbox::OutboxWorker::new(Default::default())),
         Arc::new(crate::routing::RoutingJob),

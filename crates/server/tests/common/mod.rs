@@ -48,6 +48,8 @@ pub struct TestApp {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
     emulator: Option<Arc<EmulatorHandle>>,
+    /// Applied to the configuration at every (re)start.
+    tweak: fn(&mut Config),
 }
 
 /// The Facebook app the tests' server and emulator share.
@@ -62,13 +64,19 @@ impl TestApp {
             Backend::Postgres => TestDatabase::postgres(),
         };
         let data_dir = tempfile::tempdir().expect("temp data dir");
-        Self::start(database, data_dir, None).await
+        Self::start(database, data_dir, None, |_| {}).await
     }
 
     /// A server wired to a fresh Facebook emulator: the server's Graph API
     /// and login dialog are the emulator's, and the emulator delivers
     /// webhooks (and the deauthorize callback) to the server.
     pub async fn spawn_with_emulator(backend: Backend) -> Self {
+        Self::spawn_with_emulator_and(backend, |_| {}).await
+    }
+
+    /// Like [`TestApp::spawn_with_emulator`], with `tweak` applied to the
+    /// server's configuration (e.g. a short `channel_check_interval_secs`).
+    pub async fn spawn_with_emulator_and(backend: Backend, tweak: fn(&mut Config)) -> Self {
         let emulator = Emulator::start(EmulatorConfig::new(APP_ID, APP_SECRET))
             .await
             .expect("emulator starts");
@@ -77,7 +85,7 @@ impl TestApp {
             Backend::Postgres => TestDatabase::postgres(),
         };
         let data_dir = tempfile::tempdir().expect("temp data dir");
-        let app = Self::start(database, data_dir, Some(Arc::new(emulator))).await;
+        let app = Self::start(database, data_dir, Some(Arc::new(emulator)), tweak).await;
         let webhook = url::Url::parse(&app.url("/webhooks/facebook")).unwrap();
         let deauthorize = url::Url::parse(&app.url("/webhooks/facebook/deauthorize")).unwrap();
         app.fb()
@@ -121,9 +129,11 @@ impl TestApp {
         database: TestDatabase,
         data_dir: tempfile::TempDir,
         emulator: Option<Arc<EmulatorHandle>>,
+        tweak: fn(&mut Config),
     ) -> Self {
         let graph_url = emulator.as_ref().map(|e| e.base_url().to_string());
-        let config = Self::config(&database.url, data_dir.path(), graph_url);
+        let mut config = Self::config(&database.url, data_dir.path(), graph_url);
+        tweak(&mut config);
         let app = Application::build(config).await.expect("server builds");
         let addr = app.addr();
         let state = app.state().clone();
@@ -139,6 +149,7 @@ impl TestApp {
             stop: Some(stop),
             task: Some(task),
             emulator,
+            tweak,
         }
     }
 
@@ -149,7 +160,7 @@ impl TestApp {
         let database = self.database.take().expect("database");
         let data_dir = self.data_dir.take().expect("data dir");
         let emulator = self.emulator.take();
-        Self::start(database, data_dir, emulator).await
+        Self::start(database, data_dir, emulator, self.tweak).await
     }
 
     pub async fn shutdown(&mut self) {
@@ -206,6 +217,117 @@ impl TestApp {
         .await
         .expect("valid admin");
         store.create_staff(&account.id, staff).await.expect("admin");
+    }
+}
+
+/// A Facebook Page connected as a channel through the real login flow.
+#[derive(Debug, Clone)]
+pub struct ConnectedPage {
+    pub channel_id: String,
+    pub page_id: String,
+    /// The emulator user (Page admin) whose login connected it.
+    pub user_id: String,
+}
+
+/// The tasks a Page admin needs to connect a Page for messaging.
+pub const PAGE_TASKS: [&str; 3] = ["MANAGE", "MODERATE", "MESSAGING"];
+
+impl TestApp {
+    /// Creates an emulator user who administers a new Page `page_name`,
+    /// logs in with Facebook as them (auto-consent: all permissions, this
+    /// Page) and connects the Page; returns once the channel is active.
+    pub async fn connect_page(&self, admin: &Client, page_name: &str) -> ConnectedPage {
+        let fb = self.fb();
+        let user = fb
+            .create_user(&format!("{page_name} admin"))
+            .await
+            .expect("emulator user");
+        let page = fb
+            .create_page(&emulator::control::types::NewPage {
+                name: page_name.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("emulator page");
+        fb.set_role(&page.id, &user.id, &PAGE_TASKS)
+            .await
+            .expect("page role");
+        fb.set_auto_consent(&emulator::control::types::AutoConsent {
+            user_id: Some(user.id.clone()),
+            pages: Some(vec![page.id.clone()]),
+            declined: Vec::new(),
+        })
+        .await
+        .expect("auto consent");
+        let (status, login) = self.facebook_login(admin).await;
+        assert_eq!(status, StatusCode::OK, "{login}");
+        let login_id = login["id"].as_str().expect("login id");
+        let (status, body) = admin
+            .post(
+                &format!("/api/v1/channels/facebook/logins/{login_id}/connect"),
+                json!({"page_ids": [page.id]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let channel = &body["items"][0]["channel"];
+        assert_eq!(channel["status"], "active", "{body}");
+        ConnectedPage {
+            channel_id: channel["id"].as_str().expect("channel id").to_owned(),
+            page_id: page.id,
+            user_id: user.id,
+        }
+    }
+
+    /// Starts a Facebook Login as `admin`, lets the emulator's dialog answer
+    /// (set its auto-consent first) and follows the redirect back to the
+    /// callback in the admin's session. Returns the callback's answer.
+    pub async fn facebook_login(&self, admin: &Client) -> (StatusCode, Value) {
+        let (status, started) = admin
+            .post("/api/v1/channels/facebook/login", json!({}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{started}");
+        let dialog = started["dialog_url"].as_str().expect("dialog url");
+        let callback = follow_dialog(dialog).await;
+        admin.get(&callback).await
+    }
+
+    /// Creates an emulator visitor of the Page; returns their PSID.
+    pub async fn visitor(&self, page_id: &str, name: &str) -> String {
+        self.fb()
+            .create_visitor(
+                page_id,
+                &emulator::control::types::NewVisitor {
+                    first_name: name.into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("emulator visitor")
+            .psid
+    }
+}
+
+/// Opens the login dialog like a browser and returns where it redirects
+/// to, as a path with its query (the server's callback).
+pub async fn follow_dialog(dialog_url: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let response = http.get(dialog_url).send().await.expect("dialog answers");
+    assert!(
+        response.status().is_redirection(),
+        "the dialog should redirect (is auto-consent set?): {}",
+        response.status()
+    );
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let url = url::Url::parse(&location).expect("absolute redirect");
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
     }
 }
 

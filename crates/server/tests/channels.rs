@@ -1,0 +1,712 @@
+//! Connecting Facebook Pages as channels and managing them, through the
+//! real login flow against the emulator, on SQLite and PostgreSQL.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{assert_error, follow_dialog, Backend, Client, TestApp, APP_ID, APP_SECRET};
+use emulator::control::types::{AutoConsent, NewPage};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+on_both_backends!(
+    several_pages_connect_at_once_each_as_its_own_channel,
+    a_declined_permission_is_named_in_the_error,
+    a_page_of_another_account_is_refused,
+    connecting_a_page_again_reconnects_the_same_channel_with_its_settings,
+    suspend_and_resume_change_the_status_and_a_disconnected_channel_needs_a_login,
+    deleting_a_channel_unsubscribes_the_app_and_hides_the_channel,
+    the_deauthorize_callback_disconnects_the_channels_the_user_connected,
+    the_check_finds_a_revoked_token_and_disconnects_the_channel,
+    the_scheduled_check_finds_a_revoked_permission_and_names_it,
+    a_bad_expired_or_replayed_state_is_refused,
+    editing_a_channel_validates_its_name_and_settings,
+);
+
+/// Polls `check` every 25 ms for up to 10 s.
+async fn eventually<F, Fut>(what: &str, mut check: F) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<Value>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn channel(admin: &Client, id: &str) -> Value {
+    let (status, body) = admin.get(&format!("/api/v1/channels/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// A user administering new Pages with these names; auto-consent logs in as them.
+async fn page_admin(app: &TestApp, pages: &[&str], declined: &[&str]) -> (String, Vec<String>) {
+    let fb = app.fb();
+    let user = fb.create_user("Pat Pages").await.unwrap();
+    let mut ids = Vec::new();
+    for name in pages {
+        let page = fb
+            .create_page(&NewPage {
+                name: (*name).into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        fb.set_role(&page.id, &user.id, &common::PAGE_TASKS)
+            .await
+            .unwrap();
+        ids.push(page.id);
+    }
+    fb.set_auto_consent(&AutoConsent {
+        user_id: Some(user.id.clone()),
+        pages: None,
+        declined: declined.iter().map(|d| d.to_string()).collect(),
+    })
+    .await
+    .unwrap();
+    (user.id, ids)
+}
+
+async fn login_id(app: &TestApp, admin: &Client) -> String {
+    let (status, login) = app.facebook_login(admin).await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    login["id"].as_str().unwrap().to_owned()
+}
+
+async fn connect(admin: &Client, login: &str, body: Value) -> (StatusCode, Value) {
+    admin
+        .post(
+            &format!("/api/v1/channels/facebook/logins/{login}/connect"),
+            body,
+        )
+        .await
+}
+
+/// The Page token as stored (decrypted), to check it never leaks.
+async fn page_token(app: &TestApp, account_id: &str, channel_id: &str) -> String {
+    let enc = app
+        .state
+        .store
+        .channel_token_enc(account_id, channel_id)
+        .await
+        .unwrap()
+        .expect("a stored token");
+    app.state.secrets.decrypt(&enc).unwrap()
+}
+
+async fn several_pages_connect_at_once_each_as_its_own_channel(backend: Backend) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    let long_name = "Ünïcode-Support-Page-With-A-Rather-Long-Name-Indeed";
+    let (_, pages) = page_admin(&app, &["Acme Sales", long_name, "Acme Help"], &[]).await;
+
+    let (status, login) = app.facebook_login(&admin).await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    assert_eq!(login["status"], "authorized");
+    assert_eq!(login["pages"].as_array().unwrap().len(), 3, "{login}");
+    assert!(login["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["can_message"] == true && p["channel_id"].is_null()));
+    assert!(login["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["status"] == "granted"));
+    assert_eq!(login["problems"], json!([]));
+
+    let login = login["id"].as_str().unwrap();
+    let (status, body) = connect(&admin, login, json!({"page_ids": pages})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    for (item, page_id) in items.iter().zip(&pages) {
+        assert_eq!(&item["page_id"], page_id);
+        assert_eq!(item["channel"]["page"]["id"], *page_id);
+        assert_eq!(item["channel"]["status"], "active");
+        assert_eq!(item["reconnected"], false);
+        assert_eq!(item["channel"]["messages"]["display_name_format"], "none");
+        assert_eq!(
+            item["channel"]["messages"]["welcome_message"],
+            domain::messages::DEFAULT_WELCOME_MESSAGE
+        );
+        assert_eq!(
+            item["channel"]["messages"]["away_message"],
+            domain::messages::DEFAULT_AWAY_MESSAGE
+        );
+    }
+    let long = &items[1]["channel"]["name"];
+    assert_eq!(long.as_str().unwrap().chars().count(), 40, "{long}");
+    assert!(long_name.starts_with(long.as_str().unwrap()));
+
+    let (_, list) = admin.get("/api/v1/channels").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+
+    // The app is subscribed to every field the product needs, on each Page.
+    let subscriptions = app.fb().subscriptions().await.unwrap();
+    for page_id in &pages {
+        let fields = &subscriptions.pages[page_id];
+        for field in messenger::graph::MESSENGER_FIELDS {
+            assert!(fields.iter().any(|f| f == field), "{page_id}: {fields:?}");
+        }
+    }
+
+    // Tokens never appear in what the API answers.
+    let account_id = admin.account_id.clone().unwrap();
+    let channel_id = items[0]["channel_id"].as_str().unwrap();
+    let token = page_token(&app, &account_id, channel_id).await;
+    let (_, one) = admin.get(&format!("/api/v1/channels/{channel_id}")).await;
+    let (_, login_again) = admin
+        .get(&format!("/api/v1/channels/facebook/logins/{login}"))
+        .await;
+    for text in [
+        body.to_string(),
+        list.to_string(),
+        one.to_string(),
+        login_again.to_string(),
+    ] {
+        assert!(!text.contains(&token), "a Page token leaked: {text}");
+        assert!(!text.contains("access_token"), "{text}");
+    }
+
+    // A login connects once.
+    let again = connect(&admin, login, json!({"page_ids": [pages[0]]})).await;
+    assert_error(&again, StatusCode::CONFLICT, "conflict", None);
+}
+
+async fn a_declined_permission_is_named_in_the_error(backend: Backend) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    let (_, pages) = page_admin(&app, &["Acme"], &["pages_messaging"]).await;
+    let (status, login) = app.facebook_login(&admin).await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    let problems = login["problems"].to_string();
+    assert!(
+        problems.contains("pages_messaging was declined"),
+        "{problems}"
+    );
+
+    let response = connect(
+        &admin,
+        login["id"].as_str().unwrap(),
+        json!({"page_ids": pages}),
+    )
+    .await;
+    assert_error(
+        &response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("permissions"),
+    );
+    let message = response.1["error"]["message"].as_str().unwrap();
+    assert!(message.contains("pages_messaging"), "{message}");
+    assert!(
+        message.contains("Manage and access Page conversations in Messenger"),
+        "{message}"
+    );
+    let (_, list) = admin.get("/api/v1/channels").await;
+    assert_eq!(list["items"], json!([]));
+    assert!(app.fb().subscriptions().await.unwrap().pages.is_empty());
+}
+
+async fn a_page_of_another_account_is_refused(backend: Backend) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let first = app.new_account("First").await;
+    let second = app.new_account("Second").await;
+    let (_, pages) = page_admin(&app, &["Shared Page"], &[]).await;
+    let login = login_id(&app, &first).await;
+    let (status, body) = connect(&first, &login, json!({"page_ids": pages})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let (status, login) = app.facebook_login(&second).await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    assert_eq!(login["pages"][0]["held_by_another_account"], true);
+    assert!(login["pages"][0]["channel_id"].is_null());
+    let response = connect(
+        &second,
+        login["id"].as_str().unwrap(),
+        json!({"page_ids": pages}),
+    )
+    .await;
+    assert_error(&response, StatusCode::CONFLICT, "conflict", None);
+    let message = response.1["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Shared Page") && message.contains("another omnidesk account"),
+        "{message}"
+    );
+    let (_, list) = second.get("/api/v1/channels").await;
+    assert_eq!(list["items"], json!([]));
+}
+
+async fn connecting_a_page_again_reconnects_the_same_channel_with_its_settings(backend: Backend) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    let connected = app.connect_page(&admin, "Acme Support").await;
+    let id = &connected.channel_id;
+    let (status, body) = admin
+        .patch(
+            &format!("/api/v1/channels/{id}"),
+            json!({"name": "Support DE", "messages": {"welcome_message": "Hallo!"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The Page admin changes their password: every token dies.
+    app.fb().change_password(&connected.user_id).await.unwrap();
+    let (_, report) = admin
+        .post(&format!("/api/v1/channels/{id}/check"), json!({}))
+        .await;
+    assert_eq!(report["ok"], false, "{report}");
+    let disconnected = channel(&admin, id).await;
+    assert_eq!(disconnected["status"], "disconnected");
+
+    // Logging in again and connecting the same Page brings the channel back.
+    app.fb()
+        .set_auto_consent(&AutoConsent {
+            user_id: Some(connected.user_id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let (status, login) = app.facebook_login(&admin).await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    assert_eq!(login["pages"][0]["channel_id"], *id);
+    let (status, body) = connect(
+        &admin,
+        login["id"].as_str().unwrap(),
+        json!({"page_ids": [connected.page_id]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["items"][0]["reconnected"], true);
+    assert_eq!(body["items"][0]["channel_id"], *id);
+    let back = channel(&admin, id).await;
+    assert_eq!(back["status"], "active");
+    assert!(back["status_reason"].is_null());
+    assert_eq!(back["name"], "Support DE");
+    assert_eq!(back["messages"]["welcome_message"], "Hallo!");
+    let (_, list) = admin.get("/api/v1/channels").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let (_, report) = admin
+        .post(&format!("/api/v1/channels/{id}/check"), json!({}))
+        .await;
+    assert_eq!(report["ok"], true, "{report}");
+}
+
+async fn suspend_and_resume_change_the_status_and_a_disconnected_channel_needs_a_login(
+    backend: Backend,
+) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    let connected = app.connect_page(&admin, "Acme").await;
+    let id = &connected.channel_id;
+    let agent = admin.staff_client("agent").await;
+    assert_error(
+        &agent
+            .post(&format!("/api/v1/channels/{id}/suspend"), json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    );
+
+    let (status, body) = admin
+        .post(&format!("/api/v1/channels/{id}/suspend"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "suspended");
+    // Suspended, the Page stays connected: the app is still subscribed.
+    let subscriptions = app.fb().subscriptions().await.unwrap();
+    assert!(subscriptions.pages.contains_key(&connected.page_id));
+    let (_, seen_by_agent) = agent.get(&format!("/api/v1/channels/{id}")).await;
+    assert_eq!(seen_by_agent["status"], "suspended");
+
+    let (status, body) = admin
+        .post(&format!("/api/v1/channels/{id}/resume"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "active");
+
+    app.fb().remove_app(&connected.user_id).await.unwrap();
+    eventually("the channel to be disconnected", || async {
+        let c = channel(&admin, id).await;
+        (c["status"] == "disconnected").then_some(c)
+    })
+    .await;
+    let refused = admin
+        .post(&format!("/api/v1/channels/{id}/resume"), json!({}))
+        .await;
+    assert_error(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("status"),
+    );
+}
+
+async fn deleting_a_channel_unsubscribes_the_app_and_hides_the_channel(backend: Backend) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    let connected = app.connect_page(&admin, "Acme").await;
+    let id = &connected.channel_id;
+    let (status, _) = admin.delete(&format!("/api/v1/channels/{id}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_error(
+        &admin.get(&format!("/api/v1/channels/{id}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+    let (_, list) = admin.get("/api/v1/channels").await;
+    assert_eq!(list["items"], json!([]));
+    let subscriptions = app.fb().subscriptions().await.unwrap();
+    assert!(
+        subscriptions
+            .pages
+            .get(&connected.page_id)
+            .is_none_or(|f| f.is_empty()),
+        "{subscriptions:?}"
+    );
+    // The deleted channel's record stays for its past conversations.
+    let kept = app
+        .state
+        .store
+        .get_channel_even_deleted(admin.account_id.as_deref().unwrap(), id)
+        .await
+        .unwrap();
+    assert!(kept.deleted_at.is_some());
+
+    // The Page is free again: connecting it makes a new channel.
+    app.fb()
+        .set_auto_consent(&AutoConsent {
+            user_id: Some(connected.user_id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let login = login_id(&app, &admin).await;
+    let (status, body) = connect(&admin, &login, json!({"page_ids": [connected.page_id]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["items"][0]["reconnected"], false);
+    assert_ne!(body["items"][0]["channel_id"], *id);
+}
+
+async fn the_deauthorize_callback_disconnects_the_channels_the_user_connected(backend: Backend) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    let connected = app.connect_page(&admin, "Acme").await;
+    let other = app.connect_page(&admin, "Other Page").await;
+
+    // A forged callback is refused.
+    let forged = messenger::signed_request::sign(
+        &json!({"algorithm": "HMAC-SHA256", "issued_at": 1, "user_id": connected.user_id}),
+        b"not the app secret",
+    );
+    let response = reqwest::Client::new()
+        .post(app.url("/webhooks/facebook/deauthorize"))
+        .form(&[("signed_request", forged)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        channel(&admin, &connected.channel_id).await["status"],
+        "active"
+    );
+
+    app.fb().remove_app(&connected.user_id).await.unwrap();
+    let gone = eventually("the deauthorize callback", || async {
+        let c = channel(&admin, &connected.channel_id).await;
+        (c["status"] == "disconnected").then_some(c)
+    })
+    .await;
+    let reason = gone["status_reason"].as_str().unwrap();
+    assert!(reason.contains("removed the app"), "{reason}");
+    assert!(gone["status_changed_at"].is_string());
+    // Another user's channel is untouched.
+    assert_eq!(channel(&admin, &other.channel_id).await["status"], "active");
+    // Admins are told.
+    let events = app
+        .state
+        .store
+        .events_since(
+            admin.account_id.as_deref().unwrap(),
+            admin.staff_id.as_deref().unwrap(),
+            0,
+            100,
+        )
+        .await
+        .unwrap();
+    assert!(events
+        .iter()
+        .any(|e| e.kind == "channel.disconnected" && e.payload.contains(&connected.channel_id)));
+}
+
+async fn the_check_finds_a_revoked_token_and_disconnects_the_channel(backend: Backend) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    let connected = app.connect_page(&admin, "Acme").await;
+    let id = &connected.channel_id;
+    let (status, report) = admin
+        .post(&format!("/api/v1/channels/{id}/check"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["steps"].as_array().unwrap().len(), 5 + 11);
+
+    let token = page_token(&app, admin.account_id.as_deref().unwrap(), id).await;
+    app.fb().revoke_token(&token).await.unwrap();
+    let (_, report) = admin
+        .post(&format!("/api/v1/channels/{id}/check"), json!({}))
+        .await;
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["failed_step"], "token", "{report}");
+    assert!(!report.to_string().contains(&token));
+    let c = channel(&admin, id).await;
+    assert_eq!(c["status"], "disconnected");
+    let reason = c["status_reason"].as_str().unwrap();
+    assert!(reason.contains("no longer valid"), "{reason}");
+    assert_eq!(c["last_check"]["failed_step"], "token");
+}
+
+/// Revokes one permission of the emulator user the way Facebook's settings
+/// page would: `DELETE /me/permissions/{permission}` with a token of theirs.
+async fn revoke_permission(app: &TestApp, user_id: &str, permission: &str) {
+    let fb = app.fb();
+    fb.set_auto_consent(&AutoConsent {
+        user_id: Some(user_id.to_owned()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let graph = app.state.graph.clone();
+    let redirect = "https://tests.example/callback";
+    let dialog = graph.oauth_dialog_url(redirect, "s", &messenger::graph::MESSENGER_SCOPES);
+    let back = follow_dialog(dialog.as_str()).await;
+    let code = url::Url::parse(&format!("https://tests.example{back}"))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code");
+    let token = graph.exchange_code(&code, redirect).await.unwrap();
+    let token = token.access_token.expose();
+    let mut url = graph.config().base_url.clone();
+    url.set_path(&format!("/v25.0/me/permissions/{permission}"));
+    let response = reqwest::Client::new()
+        .delete(url)
+        .query(&[
+            ("access_token", token),
+            (
+                "appsecret_proof",
+                &messenger::graph::appsecret_proof(APP_SECRET, token),
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+    let _ = APP_ID;
+}
+
+async fn the_scheduled_check_finds_a_revoked_permission_and_names_it(backend: Backend) {
+    let app = TestApp::spawn_with_emulator_and(backend, |config| {
+        config.channel_check_interval_secs = 1;
+    })
+    .await;
+    let admin = app.new_account("Acme").await;
+    let connected = app.connect_page(&admin, "Acme").await;
+    revoke_permission(&app, &connected.user_id, "pages_messaging").await;
+    let gone = eventually("the scheduled check to disconnect", || async {
+        let c = channel(&admin, &connected.channel_id).await;
+        (c["status"] == "disconnected").then_some(c)
+    })
+    .await;
+    assert_eq!(
+        gone["status_reason"], "pages_messaging was revoked",
+        "{gone}"
+    );
+    assert_eq!(
+        gone["last_check"]["failed_step"], "permission:pages_messaging",
+        "{gone}"
+    );
+}
+
+async fn a_bad_expired_or_replayed_state_is_refused(backend: Backend) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    page_admin(&app, &["Acme"], &[]).await;
+
+    let unknown = admin
+        .get("/api/v1/channels/facebook/callback?code=abc&state=fbs_made_up")
+        .await;
+    assert_error(&unknown, StatusCode::BAD_REQUEST, "bad_request", None);
+    assert!(unknown.1["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unknown"));
+
+    // A real callback works once; the replay is refused.
+    let (_, started) = admin
+        .post("/api/v1/channels/facebook/login", json!({}))
+        .await;
+    let callback = follow_dialog(started["dialog_url"].as_str().unwrap()).await;
+    let (status, body) = admin.get(&callback).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let replay = admin.get(&callback).await;
+    assert_error(&replay, StatusCode::BAD_REQUEST, "bad_request", None);
+    assert!(replay.1["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("already completed"));
+
+    // A state from another session (another admin's browser) is refused.
+    let (_, started) = admin
+        .post("/api/v1/channels/facebook/login", json!({}))
+        .await;
+    let callback = follow_dialog(started["dialog_url"].as_str().unwrap()).await;
+    let colleague = admin.staff_client("admin").await;
+    let stolen = colleague.get(&callback).await;
+    assert_error(&stolen, StatusCode::BAD_REQUEST, "bad_request", None);
+    assert!(stolen.1["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("another browser session"));
+
+    // The popup's browser gets a page that tells the opener.
+    let html = reqwest::Client::new()
+        .get(app.url("/api/v1/channels/facebook/callback?code=x&state=fbs_nope"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(html.status(), StatusCode::BAD_REQUEST);
+    let text = html.text().await.unwrap();
+    assert!(
+        text.contains("postMessage") && text.contains("unknown"),
+        "{text}"
+    );
+
+    // Cancelling the dialog is reported, and the login cannot connect.
+    let (_, started) = admin
+        .post("/api/v1/channels/facebook/login", json!({}))
+        .await;
+    let dialog = url::Url::parse(started["dialog_url"].as_str().unwrap()).unwrap();
+    let state = dialog
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let cancelled = admin
+        .get(&format!(
+            "/api/v1/channels/facebook/callback?error=access_denied&error_reason=user_denied&state={state}"
+        ))
+        .await;
+    assert_error(&cancelled, StatusCode::BAD_REQUEST, "bad_request", None);
+    let login = started["login_id"].as_str().unwrap();
+    let (_, view) = admin
+        .get(&format!("/api/v1/channels/facebook/logins/{login}"))
+        .await;
+    assert_eq!(view["status"], "failed");
+    let refused = connect(&admin, login, json!({"page_ids": ["1"]})).await;
+    assert_error(&refused, StatusCode::BAD_REQUEST, "bad_request", None);
+
+    // API tokens cannot start a popup login.
+    let (status, token) = admin
+        .post("/api/v1/api-tokens", json!({"name": "ci"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{token}");
+    let bearer = Client::with_token(app.addr, token["secret"].as_str().unwrap());
+    let response = bearer
+        .post("/api/v1/channels/facebook/login", json!({}))
+        .await;
+    assert_error(&response, StatusCode::BAD_REQUEST, "bad_request", None);
+}
+
+async fn editing_a_channel_validates_its_name_and_settings(backend: Backend) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    let connected = app.connect_page(&admin, "Acme").await;
+    let id = &connected.channel_id;
+    let path = format!("/api/v1/channels/{id}");
+
+    assert_error(
+        &admin.patch(&path, json!({"name": "ü".repeat(41)})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("name"),
+    );
+    let (status, body) = admin.patch(&path, json!({"name": "ü".repeat(40)})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_error(
+        &admin
+            .patch(
+                &path,
+                json!({"routing": {"rule": "alternative", "destinations": [{"id": "nope"}]}}),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("routing.destinations[0].id"),
+    );
+    assert_error(
+        &admin
+            .patch(&path, json!({"messages": {"welcome_message": "  "}}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("messages.welcome_message"),
+    );
+
+    let (status, destination) = admin
+        .post("/api/v1/destinations", json!({"name": "Sales"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{destination}");
+    let destination_id = destination["id"].as_str().unwrap();
+    let (status, body) = admin
+        .patch(
+            &path,
+            json!({"routing": {"rule": "alternative", "sticky": true,
+                               "destinations": [{"id": destination_id}]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["routing"]["destinations"][0]["id"], destination_id);
+    assert_eq!(body["routing"]["sticky"], true);
+
+    // A destination a channel routes to cannot be deleted.
+    let refused = admin
+        .delete(&format!("/api/v1/destinations/{destination_id}"))
+        .await;
+    assert_error(&refused, StatusCode::CONFLICT, "conflict", None);
+    assert!(refused.1["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(&"ü".repeat(40)));
+
+    let agent = admin.staff_client("agent").await;
+    assert_error(
+        &agent.patch(&path, json!({"name": "Mine"})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    );
+    let (status, _) = agent.get("/api/v1/channels").await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::{assert_error, Backend, Client, ConnectedPage, TestApp};
 use emulator::control::types::Fault;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -503,7 +503,49 @@ async fn closing_and_transferring_need_the_serving_agent_and_free_the_enquiry(ba
     assert_error(&late, StatusCode::CONFLICT, "conflict", None);
 }
 
+async fn a_token_revoked_during_sends_disconnects_the_channel_and_holds_the_reply(
+    backend: Backend,
+) {
+    let desk = desk(backend, "none", false).await;
+    let mut socket = desk.socket(None).await;
+    let (psid, enquiry) = desk.visitor_is_served(&mut socket, "Tia").await;
+    let state = &desk.app.state;
+    let account_id = desk.admin.account_id.clone().unwrap();
+    let sealed = state
+        .store
+        .channel_token_enc(&account_id, &desk.page.channel_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = state.secrets.decrypt(&sealed).unwrap();
+    desk.app.fb().revoke_token(&token).await.unwrap();
+    let (status, message) = desk.reply(&enquiry, "still there?").await;
+    assert_eq!(status, StatusCode::CREATED, "{message}");
+    let disconnected = next_event(&mut socket, |e| e["type"] == "channel.disconnected").await;
+    assert_eq!(
+        disconnected["data"]["channel_id"],
+        desk.page.channel_id.as_str()
+    );
+    let channel = desk
+        .admin
+        .get(&format!("/api/v1/channels/{}", desk.page.channel_id))
+        .await
+        .1;
+    assert_eq!(channel["status"], "disconnected", "{channel}");
+    let held = state
+        .store
+        .get_message(&account_id, message["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(held.status, "queued", "held for the reconnect, not failed");
+    let received = desk.app.fb().received(&psid).await.unwrap();
+    assert!(received
+        .iter()
+        .all(|i| i.text.as_deref() != Some("still there?")));
+}
+
 on_both_backends!(
+    a_token_revoked_during_sends_disconnects_the_channel_and_holds_the_reply,
     an_accepted_reply_reaches_the_visitor_exactly_as_sent,
     every_display_name_format_is_applied_to_staff_replies,
     the_2000_character_limit_counts_the_prefix_and_refuses_before_storing,

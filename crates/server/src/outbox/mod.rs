@@ -233,8 +233,9 @@ async fn disconnect(
     channel_id: &str,
     reason: &str,
 ) -> anyhow::Result<()> {
+    // `crate::channels::disconnect` (CHANNELS) replaces this once it is committed.
     let reason = format!("Facebook refused a send: {reason}");
-    state
+    let before = state
         .store
         .set_channel_status(
             account_id,
@@ -245,6 +246,9 @@ async fn disconnect(
         )
         .await
         .context("disconnecting a channel after a lost token")?;
+    if before.status == domain::channel::ChannelStatus::Disconnected {
+        return Ok(()); // already said
+    }
     state
         .events
         .publish_logged(

@@ -22,7 +22,37 @@ on_both_backends!(
     the_scheduled_check_finds_a_revoked_permission_and_names_it,
     a_bad_expired_or_replayed_state_is_refused,
     editing_a_channel_validates_its_name_and_settings,
+    messages_arriving_while_suspended_are_kept_and_routed_in_order_after_resume,
+    a_reply_held_by_a_revoked_token_is_sent_after_reconnecting,
 );
+
+/// An available agent in a destination "Team", so new channels route to them.
+async fn team_with_agent(admin: &Client) -> Client {
+    let agent = admin.staff_client("agent").await;
+    let (status, body) = admin
+        .post(
+            "/api/v1/destinations",
+            json!({"name": "Team", "member_ids": [agent.staff_id.clone().unwrap()]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = agent
+        .put(
+            "/api/v1/me/availability",
+            json!({"availability": "available"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    agent
+}
+
+async fn enquiries_of(admin: &Client, channel_id: &str) -> Vec<Value> {
+    let (status, body) = admin
+        .get(&format!("/api/v1/enquiries?channel_id={channel_id}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["items"].as_array().unwrap().clone()
+}
 
 /// Polls `check` every 25 ms for up to 10 s.
 async fn eventually<F, Fut>(what: &str, mut check: F) -> Value
@@ -360,8 +390,25 @@ async fn deleting_a_channel_unsubscribes_the_app_and_hides_the_channel(backend: 
     let admin = app.new_account("Acme").await;
     let connected = app.connect_page(&admin, "Acme").await;
     let id = &connected.channel_id;
+    let psid = app.visitor(&connected.page_id, "Ann").await;
+    app.fb().send_text(&psid, "still there?").await.unwrap();
+    let open = eventually("the enquiry to be stored", || async {
+        enquiries_of(&admin, id).await.first().cloned()
+    })
+    .await;
+    let enquiry = open["id"].as_str().unwrap().to_owned();
     let (status, _) = admin.delete(&format!("/api/v1/channels/{id}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    // Its open enquiry is closed; the conversation stays readable.
+    let (status, closed) = admin.get(&format!("/api/v1/enquiries/{enquiry}")).await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    assert_eq!(closed["status"], "closed", "{closed}");
+    assert_eq!(closed["close_reason"], "channel_deleted", "{closed}");
+    let (status, messages) = admin
+        .get(&format!("/api/v1/enquiries/{enquiry}/messages"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{messages}");
+    assert!(messages.to_string().contains("still there?"), "{messages}");
     assert_error(
         &admin.get(&format!("/api/v1/channels/{id}")).await,
         StatusCode::NOT_FOUND,
@@ -436,21 +483,23 @@ async fn the_deauthorize_callback_disconnects_the_channels_the_user_connected(ba
     assert!(gone["status_changed_at"].is_string());
     // Another user's channel is untouched.
     assert_eq!(channel(&admin, &other.channel_id).await["status"], "active");
-    // Admins are told.
-    let events = app
-        .state
-        .store
-        .events_since(
-            admin.account_id.as_deref().unwrap(),
-            admin.staff_id.as_deref().unwrap(),
-            0,
-            100,
-        )
-        .await
-        .unwrap();
-    assert!(events
-        .iter()
-        .any(|e| e.kind == "channel.disconnected" && e.payload.contains(&connected.channel_id)));
+    // Admins are told (the event follows the status change).
+    let store = app.state.store.clone();
+    let (account_id, staff_id) = (
+        admin.account_id.clone().unwrap(),
+        admin.staff_id.clone().unwrap(),
+    );
+    eventually("the channel.disconnected event", || async {
+        let events = store
+            .events_since(&account_id, &staff_id, 0, 1000)
+            .await
+            .unwrap();
+        events
+            .iter()
+            .any(|e| e.kind == "channel.disconnected" && e.payload.contains(&connected.channel_id))
+            .then_some(json!(true))
+    })
+    .await;
 }
 
 async fn the_check_finds_a_revoked_token_and_disconnects_the_channel(backend: Backend) {
@@ -709,4 +758,141 @@ async fn editing_a_channel_validates_its_name_and_settings(backend: Backend) {
     );
     let (status, _) = agent.get("/api/v1/channels").await;
     assert_eq!(status, StatusCode::OK);
+}
+
+async fn messages_arriving_while_suspended_are_kept_and_routed_in_order_after_resume(
+    backend: Backend,
+) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    let agent = team_with_agent(&admin).await;
+    let connected = app.connect_page(&admin, "Acme").await;
+    let id = &connected.channel_id;
+    let (status, body) = admin
+        .post(&format!("/api/v1/channels/{id}/suspend"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let first = app.visitor(&connected.page_id, "Ann").await;
+    let second = app.visitor(&connected.page_id, "Bob").await;
+    app.fb().send_text(&first, "first!").await.unwrap();
+    app.fb().send_text(&second, "second!").await.unwrap();
+    let stored = eventually("both enquiries to be stored", || async {
+        let list = enquiries_of(&admin, id).await;
+        (list.len() == 2).then(|| json!(list))
+    })
+    .await;
+    for enquiry in stored.as_array().unwrap() {
+        let (_, messages) = admin
+            .get(&format!(
+                "/api/v1/enquiries/{}/messages",
+                enquiry["id"].as_str().unwrap()
+            ))
+            .await;
+        assert!(messages.to_string().contains("!"), "{messages}");
+    }
+    // Nothing was routed and no automatic message went out.
+    let (_, offers) = agent.get("/api/v1/offers").await;
+    assert_eq!(offers["items"], json!([]), "{offers}");
+    assert!(app.fb().received(&first).await.unwrap().is_empty());
+
+    let (status, body) = admin
+        .post(&format!("/api/v1/channels/{id}/resume"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let offers = eventually("both enquiries to be offered", || async {
+        let (_, offers) = agent.get("/api/v1/offers").await;
+        (offers["items"].as_array().unwrap().len() == 2).then_some(offers)
+    })
+    .await;
+    // Routed in arrival order: the first visitor's enquiry was offered first.
+    let offered: Vec<&str> = offers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["enquiry_id"].as_str().unwrap())
+        .collect();
+    let mut by_arrival: Vec<(String, String)> = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["opened_at"].as_str().unwrap().to_owned(),
+                e["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    by_arrival.sort();
+    let expected: Vec<&str> = by_arrival.iter().map(|(_, id)| id.as_str()).collect();
+    assert_eq!(offered, expected);
+}
+
+async fn a_reply_held_by_a_revoked_token_is_sent_after_reconnecting(backend: Backend) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    let agent = team_with_agent(&admin).await;
+    let connected = app.connect_page(&admin, "Acme").await;
+    let id = &connected.channel_id;
+    let psid = app.visitor(&connected.page_id, "Ann").await;
+    app.fb().send_text(&psid, "hello?").await.unwrap();
+    let offer = eventually("an offer", || async {
+        let (_, offers) = agent.get("/api/v1/offers").await;
+        offers["items"].as_array().unwrap().first().cloned()
+    })
+    .await;
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/offers/{}/accept", offer["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let enquiry = offer["enquiry_id"].as_str().unwrap();
+
+    let token = page_token(&app, admin.account_id.as_deref().unwrap(), id).await;
+    app.fb().revoke_token(&token).await.unwrap();
+    let (status, body) = agent
+        .post(
+            &format!("/api/v1/enquiries/{enquiry}/messages"),
+            json!({"text": "We are on it"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let gone = eventually("the send to disconnect the channel", || async {
+        let c = channel(&admin, id).await;
+        (c["status"] == "disconnected").then_some(c)
+    })
+    .await;
+    assert!(gone["status_reason"].is_string());
+    let got = |items: Vec<emulator::control::types::ThreadItem>| {
+        items
+            .iter()
+            .filter(|i| {
+                i.text
+                    .as_deref()
+                    .is_some_and(|t| t.contains("We are on it"))
+            })
+            .count()
+    };
+    assert_eq!(got(app.fb().received(&psid).await.unwrap()), 0);
+
+    // The Page admin logs in again: the same channel comes back and the
+    // reply that waited goes out, once.
+    app.fb()
+        .set_auto_consent(&AutoConsent {
+            user_id: Some(connected.user_id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let login = login_id(&app, &admin).await;
+    let (status, body) = connect(&admin, &login, json!({"page_ids": [connected.page_id]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["items"][0]["channel_id"], *id);
+    let fb = app.fb();
+    eventually("the held reply to be sent", || async {
+        (got(fb.received(&psid).await.unwrap()) == 1).then_some(json!(true))
+    })
+    .await;
 }

@@ -169,13 +169,14 @@ impl Store {
     }
 }
 
-async fn apply(conn: &mut AnyConnection, event: &InboundEvent) -> Result<InboundOutcome, StoreError> {
+async fn apply(
+    conn: &mut AnyConnection,
+    event: &InboundEvent,
+) -> Result<InboundOutcome, StoreError> {
     let at = truncate(event.at);
     match &event.item {
         InboundItem::VisitorMessage(message) => visitor_message(conn, event, message, true).await,
-        InboundItem::VisitorActivity(message) => {
-            visitor_message(conn, event, message, false).await
-        }
+        InboundItem::VisitorActivity(message) => visitor_message(conn, event, message, false).await,
         InboundItem::Echo {
             from_us,
             metadata,
@@ -183,7 +184,9 @@ async fn apply(conn: &mut AnyConnection, event: &InboundEvent) -> Result<Inbound
         } => echo(conn, event, *from_us, metadata.as_deref(), message).await,
         InboundItem::Reaction { target, reaction } => {
             let Some(target) = find_by_mid(conn, &event.channel_id, target).await? else {
-                return Ok(InboundOutcome::Deferred(format!("reaction to unknown message {target}")));
+                return Ok(InboundOutcome::Deferred(format!(
+                    "reaction to unknown message {target}"
+                )));
             };
             match reaction {
                 Some(r) => {
@@ -235,7 +238,9 @@ async fn apply(conn: &mut AnyConnection, event: &InboundEvent) -> Result<Inbound
             num_edit,
         } => {
             let Some(message) = find_by_mid(conn, &event.channel_id, target).await? else {
-                return Ok(InboundOutcome::Deferred(format!("edit of unknown message {target}")));
+                return Ok(InboundOutcome::Deferred(format!(
+                    "edit of unknown message {target}"
+                )));
             };
             let latest: Option<i64> = sqlx::query_scalar(
                 "SELECT MAX(num_edit) FROM message_edits WHERE account_id = $1 AND message_id = $2",
@@ -502,17 +507,21 @@ async fn welcome(
     visitor_id: &str,
     enquiry_id: Option<&str>,
 ) -> Result<Option<Message>, StoreError> {
-    let row = sqlx::query("SELECT status, message_settings FROM channels WHERE account_id = $1 AND id = $2")
-        .bind(&event.account_id)
-        .bind(&event.channel_id)
-        .fetch_one(&mut *conn)
-        .await
-        .context("reading a channel's message settings")?;
+    let row = sqlx::query(
+        "SELECT status, message_settings FROM channels WHERE account_id = $1 AND id = $2",
+    )
+    .bind(&event.account_id)
+    .bind(&event.channel_id)
+    .fetch_one(&mut *conn)
+    .await
+    .context("reading a channel's message settings")?;
     let status: String = row.try_get("status").context("reading a channel")?;
     if status != "active" {
         return Ok(None);
     }
-    let settings: String = row.try_get("message_settings").context("reading a channel")?;
+    let settings: String = row
+        .try_get("message_settings")
+        .context("reading a channel")?;
     let text = serde_json::from_str::<domain::messages::MessageSettings>(&settings)
         .map(|s| s.welcome_message.as_str().to_owned())
         .unwrap_or_else(|_| domain::messages::DEFAULT_WELCOME_MESSAGE.to_owned());
@@ -823,8 +832,9 @@ async fn find_by_mid(
     channel_id: &str,
     mid: &str,
 ) -> Result<Option<Message>, StoreError> {
-    let sql =
-        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel_id = $1 AND external_id = $2");
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel_id = $1 AND external_id = $2"
+    );
     let row = sqlx::query(&sql)
         .bind(channel_id)
         .bind(mid)

@@ -103,7 +103,10 @@ impl Store {
             claimed.push(InboxRow {
                 received_at: time(row, "received_at").context("reading a delivery")?,
                 body: row.try_get("body").context("reading a delivery")?,
-                attempts: row.try_get::<i64, _>("attempts").context("reading a delivery")? + 1,
+                attempts: row
+                    .try_get::<i64, _>("attempts")
+                    .context("reading a delivery")?
+                    + 1,
                 id,
             });
         }
@@ -117,7 +120,12 @@ impl Store {
     }
 
     /// The body cannot be read: kept, with why, and never retried.
-    pub async fn inbox_failed(&self, id: &str, error: &str, at: Timestamp) -> Result<(), StoreError> {
+    pub async fn inbox_failed(
+        &self,
+        id: &str,
+        error: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
         self.finish_inbox(id, "failed", Some(error), at).await
     }
 

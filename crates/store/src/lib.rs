@@ -16,8 +16,8 @@
 
 mod accounts;
 mod api_tokens;
-mod conversations;
 mod channels;
+mod conversations;
 mod db;
 mod destinations;
 mod enquiries;

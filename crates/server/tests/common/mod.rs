@@ -421,6 +421,15 @@ impl Client {
         (status, value)
     }
 
+    /// A GET with this client's session, as the raw response (for files).
+    pub async fn raw(&self, path: &str) -> reqwest::Response {
+        let mut request = self.http.get(format!("http://{}{}", self.addr, path));
+        if let Some(token) = &self.bearer {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request reaches the server")
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(Method::GET, path, None).await
     }

@@ -378,6 +378,49 @@ mod tests {
     }
 
     #[test]
+    fn the_channel_check_interval_defaults_to_ten_minutes_and_must_be_positive() {
+        let config =
+            Config::load(Default::default(), Default::default(), Default::default()).unwrap();
+        assert_eq!(config.channel_check_interval_secs, 600);
+        let config = Config::load(
+            Default::default(),
+            env(&[("OMNIDESK_CHANNEL_CHECK_INTERVAL_SECS", "5")]),
+            Default::default(),
+        )
+        .unwrap();
+        assert_eq!(config.channel_check_interval_secs, 5);
+        let err = Config::load(
+            Default::default(),
+            env(&[("OMNIDESK_CHANNEL_CHECK_INTERVAL_SECS", "0")]),
+            Default::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.key, "channel_check_interval_secs");
+    }
+
+    #[test]
+    fn a_public_url_on_port_zero_takes_the_bound_port() {
+        let flags = ConfigLayer {
+            listen: Some("127.0.0.1:0".into()),
+            ..Default::default()
+        };
+        let config = Config::load(Default::default(), Default::default(), flags).unwrap();
+        assert_eq!(
+            config.with_bound_port(4321).public_url.as_str(),
+            "http://127.0.0.1:4321/"
+        );
+        let fixed = ConfigLayer {
+            public_url: Some("https://desk.example".into()),
+            ..Default::default()
+        };
+        let config = Config::load(Default::default(), Default::default(), fixed).unwrap();
+        assert_eq!(
+            config.with_bound_port(4321).public_url.as_str(),
+            "https://desk.example/"
+        );
+    }
+
+    #[test]
     fn flags_beat_environment_which_beats_the_file() {
         let (file, _) = ConfigLayer::from_toml(
             "listen = \"127.0.0.1:1000\"\ndata_dir = \"/f\"\ngraph_version = \"v21.0\"",

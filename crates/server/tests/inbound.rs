@@ -349,6 +349,34 @@ async fn a_get_started_postback_opens_an_enquiry_shown_as_the_button(backend: Ba
     assert_eq!(postback["payload"]["payload"], "GET_STARTED");
 }
 
+async fn a_visitor_arriving_from_a_link_is_welcomed_on_their_first_message(backend: Backend) {
+    let (app, admin, page) = setup(backend).await;
+    let psid = app.visitor(&page.page_id, "Lin").await;
+    app.fb()
+        .referral(&psid, "spring-sale", "SHORTLINK")
+        .await
+        .unwrap();
+    app.fb()
+        .send_text(&psid, "Is the sale still on?")
+        .await
+        .unwrap();
+    let enquiry = enquiry_of(&admin, &psid).await;
+    let all = messages_when(
+        &admin,
+        enquiry["id"].as_str().unwrap(),
+        "the referral, the message and the welcome",
+        |m| welcomes(m).len() == 1 && m.iter().any(|x| x["kind"] == "referral"),
+    )
+    .await;
+    let referral = all.iter().find(|x| x["kind"] == "referral").unwrap();
+    assert_eq!(referral["payload"]["ref"], "spring-sale");
+    assert_eq!(
+        enquiries(&admin, "").await.len(),
+        1,
+        "the referral alone opened nothing"
+    );
+}
+
 // ---- every event kind
 
 async fn every_event_kind_appears_in_the_conversation(backend: Backend) {
@@ -735,6 +763,43 @@ async fn a_batch_of_many_entries_and_events_is_stored_completely(backend: Backen
     }
 }
 
+async fn many_concurrent_deliveries_are_all_acknowledged_and_applied(backend: Backend) {
+    let (app, admin, page) = setup(backend).await;
+    let p = &page.page_id;
+    let psid = app.visitor(p, "Rush").await;
+    let t0 = now_ms();
+    let deliveries: Vec<Vec<u8>> = (0..40)
+        .map(|n| {
+            body(vec![(
+                p.clone(),
+                vec![item(
+                    p,
+                    &psid,
+                    t0 + n,
+                    json!({"message": {"mid": format!("m_rush_{n}"), "text": format!("rush {n}")}}),
+                )],
+            )])
+        })
+        .collect();
+    let sends = deliveries.iter().map(|d| deliver(&app, d));
+    let statuses = futures::future::join_all(sends).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(app.state.store.list_inbox().await.unwrap().len(), 40);
+    let enquiry = enquiry_of(&admin, &psid).await;
+    let all = messages_when(
+        &admin,
+        enquiry["id"].as_str().unwrap(),
+        "all 40 messages",
+        |m| by_author(m, "visitor").len() == 40,
+    )
+    .await;
+    let expected: Vec<String> = (0..40).map(|n| format!("rush {n}")).collect();
+    assert_eq!(texts(&all, "visitor"), expected, "in event-time order");
+}
+
 async fn a_delivery_left_by_a_crashed_worker_is_finished_after_restart_exactly_once(
     backend: Backend,
 ) {
@@ -911,6 +976,7 @@ on_both_backends!(
     a_malformed_signed_body_is_kept_for_inspection,
     a_first_message_opens_an_enquiry_welcomes_once_and_fetches_the_profile,
     a_get_started_postback_opens_an_enquiry_shown_as_the_button,
+    a_visitor_arriving_from_a_link_is_welcomed_on_their_first_message,
     every_event_kind_appears_in_the_conversation,
     attachments_are_downloaded_retried_and_capped,
     an_attachment_is_not_served_to_another_account,
@@ -919,6 +985,7 @@ on_both_backends!(
     the_same_delivery_twice_is_stored_once,
     deliveries_out_of_order_keep_the_conversation_order,
     a_batch_of_many_entries_and_events_is_stored_completely,
+    many_concurrent_deliveries_are_all_acknowledged_and_applied,
     a_delivery_left_by_a_crashed_worker_is_finished_after_restart_exactly_once,
     a_visitor_beyond_the_concurrent_limit_waits_until_one_closes,
     the_enquiry_list_filters_and_pages,

@@ -399,7 +399,19 @@ async fn visitor_message(
         }
     }
     let (visitor, visitor_created) = visitor_for(conn, event).await?;
-    let first_inbound = visitor.last_inbound_at.is_none();
+    // A referral or opt-in (opening the thread from a link) may come first;
+    // the welcome answers the first thing the visitor actually sends.
+    let earlier: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages
+         WHERE account_id = $1 AND visitor_id = $2 AND direction = 'inbound' AND standby = 0
+           AND kind NOT IN ('referral', 'optin', 'unknown')",
+    )
+    .bind(&event.account_id)
+    .bind(&visitor.id)
+    .fetch_one(&mut *conn)
+    .await
+    .context("counting a visitor's messages")?;
+    let first_message = earlier == 0;
     let mut changes = Changes {
         visitor_created,
         ..Changes::default()
@@ -460,6 +472,18 @@ async fn visitor_message(
             .execute(&mut *conn)
             .await
             .context("opening an enquiry")?;
+            // What came before with no enquiry open (the referral of the link
+            // the visitor came from, a Page-inbox message) belongs to this one.
+            sqlx::query(
+                "UPDATE messages SET enquiry_id = $1
+                 WHERE account_id = $2 AND visitor_id = $3 AND enquiry_id IS NULL",
+            )
+            .bind(&id)
+            .bind(&event.account_id)
+            .bind(&visitor.id)
+            .execute(&mut *conn)
+            .await
+            .context("attaching earlier messages to an enquiry")?;
             changes.enquiry_opened = Some(get_enquiry(conn, &event.account_id, &id).await?);
             Some(id)
         }
@@ -492,7 +516,7 @@ async fn visitor_message(
     .execute(&mut *conn)
     .await
     .context("recording a visitor's message time")?;
-    if opens && first_inbound && !event.standby && visitor.welcomed_at.is_none() {
+    if opens && first_message && !event.standby && visitor.welcomed_at.is_none() {
         changes.welcome = welcome(conn, event, &visitor.id, enquiry_id.as_deref()).await?;
     }
     changes.visitor = Some(get_visitor(conn, &event.account_id, &visitor.id).await?);

@@ -24,6 +24,8 @@ on_both_backends!(
     editing_a_channel_validates_its_name_and_settings,
     messages_arriving_while_suspended_are_kept_and_routed_in_order_after_resume,
     a_reply_held_by_a_revoked_token_is_sent_after_reconnecting,
+    every_page_is_offered_even_beyond_one_answer_of_facebook,
+    logging_in_again_refreshes_a_suspended_channel_without_resuming_it,
 );
 
 /// An available agent in a destination "Team", so new channels route to them.
@@ -895,4 +897,69 @@ async fn a_reply_held_by_a_revoked_token_is_sent_after_reconnecting(backend: Bac
         (got(fb.received(&psid).await.unwrap()) == 1).then_some(json!(true))
     })
     .await;
+}
+
+async fn every_page_is_offered_even_beyond_one_answer_of_facebook(backend: Backend) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    let fb = app.fb();
+    let user = fb.create_user("Busy Admin").await.unwrap();
+    // Facebook answers /me/accounts 100 Pages at a time.
+    let pages = futures::future::join_all((0..105).map(|i| {
+        let fb = app.fb();
+        let user_id = user.id.clone();
+        async move {
+            let page = fb
+                .create_page(&NewPage {
+                    name: format!("Page {i:03}"),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            fb.set_role(&page.id, &user_id, &common::PAGE_TASKS)
+                .await
+                .unwrap();
+            page.id
+        }
+    }))
+    .await;
+    fb.set_auto_consent(&AutoConsent {
+        user_id: Some(user.id.clone()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (status, login) = app.facebook_login(&admin).await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    let offered: std::collections::BTreeSet<&str> = login["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(offered.len(), 105);
+    assert!(pages.iter().all(|p| offered.contains(p.as_str())));
+}
+
+async fn logging_in_again_refreshes_a_suspended_channel_without_resuming_it(backend: Backend) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    let connected = app.connect_page(&admin, "Acme").await;
+    let id = &connected.channel_id;
+    let (status, _) = admin
+        .post(&format!("/api/v1/channels/{id}/suspend"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    app.fb()
+        .set_auto_consent(&AutoConsent {
+            user_id: Some(connected.user_id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let login = login_id(&app, &admin).await;
+    let (status, body) = connect(&admin, &login, json!({"page_ids": [connected.page_id]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["items"][0]["reconnected"], true);
+    assert_eq!(body["items"][0]["channel"]["status"], "suspended");
 }

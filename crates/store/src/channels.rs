@@ -377,7 +377,8 @@ impl Store {
     }
 
     /// Gives an existing channel a new login's Page token and makes it
-    /// `active` again; name and settings are kept.
+    /// `active` again (a suspended channel stays suspended: logging in again
+    /// only refreshes its access); name and settings are kept.
     #[tracing::instrument(skip(self, reconnect))]
     pub async fn reconnect_channel(
         &self,
@@ -388,7 +389,11 @@ impl Store {
         let at = now();
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
-            "UPDATE channels SET status = 'active', status_reason = NULL, status_changed_at = $1,
+            "UPDATE channels SET
+                 status = CASE WHEN status = 'suspended' THEN 'suspended' ELSE 'active' END,
+                 status_reason = CASE WHEN status = 'suspended' THEN status_reason ELSE NULL END,
+                 status_changed_at = CASE WHEN status = 'suspended' THEN status_changed_at
+                                          ELSE $1 END,
                  external_name = $2, picture_url = $3, access_token_enc = $4, connected_by = $5,
                  updated_at = $6, last_check_at = $7, last_check = NULL
              WHERE account_id = $8 AND id = $9 AND status <> 'deleted'",

@@ -26,6 +26,7 @@ on_both_backends!(
     a_reply_held_by_a_revoked_token_is_sent_after_reconnecting,
     every_page_is_offered_even_beyond_one_answer_of_facebook,
     logging_in_again_refreshes_a_suspended_channel_without_resuming_it,
+    losing_the_page_role_is_found_and_a_false_alarm_keeps_the_channel,
 );
 
 /// An available agent in a destination "Team", so new channels route to them.
@@ -962,4 +963,34 @@ async fn logging_in_again_refreshes_a_suspended_channel_without_resuming_it(back
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["items"][0]["reconnected"], true);
     assert_eq!(body["items"][0]["channel"]["status"], "suspended");
+}
+
+async fn losing_the_page_role_is_found_and_a_false_alarm_keeps_the_channel(backend: Backend) {
+    let app = TestApp::spawn_with_emulator(backend).await;
+    let admin = app.new_account("Acme").await;
+    let connected = app.connect_page(&admin, "Acme").await;
+    let account_id = admin.account_id.clone().unwrap();
+    let id = &connected.channel_id;
+
+    // A send error that the confirming check does not confirm changes nothing.
+    let disconnected =
+        server::channels::confirm_access_lost(&app.state, &account_id, id, "190: test")
+            .await
+            .unwrap();
+    assert!(!disconnected);
+    assert_eq!(channel(&admin, id).await["status"], "active");
+
+    // The Page admin loses their role on the Page: the token stops working.
+    app.fb()
+        .remove_role(&connected.page_id, &connected.user_id)
+        .await
+        .unwrap();
+    let disconnected =
+        server::channels::confirm_access_lost(&app.state, &account_id, id, "190/492: test")
+            .await
+            .unwrap();
+    assert!(disconnected);
+    let gone = channel(&admin, id).await;
+    assert_eq!(gone["status"], "disconnected");
+    assert_eq!(gone["last_check"]["failed_step"], "token", "{gone}");
 }

@@ -104,3 +104,28 @@ pub async fn refuse_if_routed_to(
         None => Ok(()),
     }
 }
+
+/// For a send (or any Graph call with the Page token) that failed with
+/// `TokenLost` or `PermissionMissing`: one confirming round of the
+/// connection check. When it finds access gone the channel is disconnected
+/// with the check's precise reason; when Facebook cannot be asked, with
+/// `send_error` (the failed call is the evidence). When the check passes the
+/// failure was not about access and the channel stays as it is.
+/// Returns whether the channel is now disconnected.
+pub async fn confirm_access_lost(
+    state: &AppState,
+    account_id: &str,
+    channel_id: &str,
+    send_error: &str,
+) -> Result<bool, crate::error::ApiError> {
+    let report = check::run(state, account_id, channel_id).await?;
+    if report.disconnect_reason.is_some() {
+        return Ok(true);
+    }
+    if report.inconclusive {
+        let reason = format!("Facebook refused a call with the Page token: {send_error}");
+        disconnect(state, account_id, channel_id, &reason).await?;
+        return Ok(true);
+    }
+    Ok(false)
+}

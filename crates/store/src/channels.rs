@@ -125,6 +125,30 @@ pub fn routing_to_json(settings: &RoutingSettings) -> String {
     serde_json::to_string(&settings.to_input()).expect("routing settings serialize")
 }
 
+/// Locks a channel row that the transaction rewrites. `FOR NO KEY UPDATE`
+/// on PostgreSQL, not `FOR UPDATE`: rows that merely reference the channel
+/// (visitors, enquiries, tallies being written by the inbox and routing
+/// workers) take `KEY SHARE` on it, which `FOR UPDATE` would block —
+/// deadlocking with a worker that holds one of our enquiries.
+fn lock_channel(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => " FOR NO KEY UPDATE",
+        Dialect::Sqlite => "",
+    }
+}
+
+/// Whether PostgreSQL aborted the transaction to break a deadlock (or a
+/// serialization conflict): the work can simply be done again.
+fn is_retryable(error: &StoreError) -> bool {
+    match error {
+        StoreError::Database { source, .. } => source
+            .as_database_error()
+            .and_then(|e| e.code())
+            .is_some_and(|code| code == "40P01" || code == "40001"),
+        _ => false,
+    }
+}
+
 fn decode(column: &str, message: String) -> sqlx::Error {
     sqlx::Error::ColumnDecode {
         index: column.to_owned(),
@@ -350,7 +374,7 @@ impl Store {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM channels
              WHERE account_id = $1 AND id = $2 AND status <> 'deleted'{}",
-            self.dialect().for_update()
+            lock_channel(self.dialect())
         ))
         .bind(account_id)
         .bind(id)
@@ -441,7 +465,7 @@ impl Store {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM channels
              WHERE account_id = $1 AND id = $2 AND status <> 'deleted'{}",
-            self.dialect().for_update()
+            lock_channel(self.dialect())
         ))
         .bind(account_id)
         .bind(id)
@@ -489,12 +513,22 @@ impl Store {
     /// conversations stay. Returns the channel as it was.
     #[tracing::instrument(skip(self))]
     pub async fn delete_channel(&self, account_id: &str, id: &str) -> Result<Channel, StoreError> {
+        let mut attempt = 1;
+        loop {
+            match self.delete_channel_once(account_id, id).await {
+                Err(e) if attempt < 3 && is_retryable(&e) => attempt += 1,
+                result => return result,
+            }
+        }
+    }
+
+    async fn delete_channel_once(&self, account_id: &str, id: &str) -> Result<Channel, StoreError> {
         let at = ms(now());
         let mut tx = self.write_tx().await?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM channels
              WHERE account_id = $1 AND id = $2 AND status <> 'deleted'{}",
-            self.dialect().for_update()
+            lock_channel(self.dialect())
         ))
         .bind(account_id)
         .bind(id)
@@ -515,18 +549,6 @@ impl Store {
         .await
         .context("deleting a channel")?;
         sqlx::query(
-            "UPDATE offers SET status = 'withdrawn', resolved_at = $1
-             WHERE account_id = $2 AND status = 'open' AND enquiry_id IN
-                 (SELECT id FROM enquiries WHERE account_id = $3 AND channel_id = $4)",
-        )
-        .bind(at)
-        .bind(account_id)
-        .bind(account_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .context("withdrawing offers of a deleted channel")?;
-        sqlx::query(
             "UPDATE enquiries SET status = 'closed', closed_at = $1, closed_by = 'system',
                  close_reason = 'channel_deleted', route_at = NULL, updated_at = $2
              WHERE account_id = $3 AND channel_id = $4 AND status <> 'closed'",
@@ -538,6 +560,18 @@ impl Store {
         .execute(&mut *tx)
         .await
         .context("closing enquiries of a deleted channel")?;
+        sqlx::query(
+            "UPDATE offers SET status = 'withdrawn', resolved_at = $1
+             WHERE account_id = $2 AND status = 'open' AND enquiry_id IN
+                 (SELECT id FROM enquiries WHERE account_id = $3 AND channel_id = $4)",
+        )
+        .bind(at)
+        .bind(account_id)
+        .bind(account_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .context("withdrawing offers of a deleted channel")?;
         sqlx::query(
             "UPDATE messages SET status = 'failed', failure_code = 'channel_deleted',
                  failure_reason = 'The channel was deleted before this message could be sent.'

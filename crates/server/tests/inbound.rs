@@ -630,6 +630,46 @@ async fn standby_messages_are_stored_but_not_routed(backend: Backend) {
     assert_eq!(detail["status"], "queued");
 }
 
+async fn a_thread_handed_back_to_us_leaves_standby_and_is_routed(backend: Backend) {
+    let (app, admin, page) = setup(backend).await;
+    let p = &page.page_id;
+    let psid = app.visitor(p, "Hal").await;
+    let t0 = now_ms();
+    let standby = json!({"object": "page", "entry": [{"id": p, "time": t0, "standby": [
+        item(p, &psid, t0, json!({"message": {"mid": "m_hand_1", "text": "to the bot"}}))]}]});
+    assert_eq!(
+        deliver(&app, standby.to_string().as_bytes()).await,
+        StatusCode::OK
+    );
+    let enquiry = enquiry_of(&admin, &psid).await;
+    assert_eq!(
+        (enquiry["standby"].clone(), enquiry["status"].clone()),
+        (json!(true), json!("queued"))
+    );
+    let passed = body(vec![(
+        p.clone(),
+        vec![item(
+            p,
+            &psid,
+            t0 + 1,
+            json!({"pass_thread_control": {
+        "previous_owner_app_id": 222_333, "new_owner_app_id": common::APP_ID, "metadata": "human please"}}),
+        )],
+    )]);
+    assert_eq!(deliver(&app, &passed).await, StatusCode::OK);
+    let id = enquiry["id"].as_str().unwrap().to_owned();
+    eventually("the enquiry to leave standby and be admitted", || async {
+        let (_, e) = admin.get(&format!("/api/v1/enquiries/{id}")).await;
+        (e["standby"] == false && e["status"] != "queued").then_some(())
+    })
+    .await;
+    let all = messages(&admin, &id).await;
+    assert!(
+        all.iter().any(|m| m["kind"] == "thread_control"),
+        "the handover is shown"
+    );
+}
+
 // ---- Facebook's delivery habits
 
 async fn the_same_delivery_twice_is_stored_once(backend: Backend) {
@@ -982,6 +1022,7 @@ on_both_backends!(
     an_attachment_is_not_served_to_another_account,
     receipts_and_echoes_update_our_messages_without_duplicates,
     standby_messages_are_stored_but_not_routed,
+    a_thread_handed_back_to_us_leaves_standby_and_is_routed,
     the_same_delivery_twice_is_stored_once,
     deliveries_out_of_order_keep_the_conversation_order,
     a_batch_of_many_entries_and_events_is_stored_completely,

@@ -66,6 +66,9 @@ pub enum InboundItem {
     Delivery { mids: Vec<String>, watermark: i64 },
     /// Every Page message up to `watermark` was read.
     Read { watermark: i64 },
+    /// The handover protocol moved the thread: to this app (`ours`; the open
+    /// enquiry leaves standby and may be routed) or away from it (standby).
+    ThreadControl { ours: bool, payload: String },
 }
 
 /// A reaction's name (`love`, `like`, …) and emoji.
@@ -182,6 +185,9 @@ async fn apply(
             metadata,
             message,
         } => echo(conn, event, *from_us, metadata.as_deref(), message).await,
+        InboundItem::ThreadControl { ours, payload } => {
+            thread_control(conn, event, *ours, payload).await
+        }
         InboundItem::Reaction { target, reaction } => {
             let Some(target) = find_by_mid(conn, &event.channel_id, target).await? else {
                 return Ok(InboundOutcome::Deferred(format!(
@@ -519,6 +525,64 @@ async fn visitor_message(
     if opens && first_message && !event.standby && visitor.welcomed_at.is_none() {
         changes.welcome = welcome(conn, event, &visitor.id, enquiry_id.as_deref()).await?;
     }
+    changes.visitor = Some(get_visitor(conn, &event.account_id, &visitor.id).await?);
+    Ok(done(changes))
+}
+
+/// A handover: note it in the conversation and flip the open enquiry's
+/// standby flag (routing admits only enquiries that are not on standby).
+async fn thread_control(
+    conn: &mut AnyConnection,
+    event: &InboundEvent,
+    ours: bool,
+    payload: &str,
+) -> Result<InboundOutcome, StoreError> {
+    let (visitor, visitor_created) = visitor_for(conn, event).await?;
+    let open = open_enquiry(conn, &event.account_id, &event.channel_id, &visitor.id).await?;
+    let mut changes = Changes {
+        visitor_created,
+        ..Changes::default()
+    };
+    if let Some(enquiry) = &open {
+        if enquiry.standby == ours {
+            sqlx::query(
+                "UPDATE enquiries SET standby = $1, updated_at = $2
+                 WHERE account_id = $3 AND id = $4",
+            )
+            .bind(i64::from(!ours))
+            .bind(ms(now()))
+            .bind(&event.account_id)
+            .bind(&enquiry.id)
+            .execute(&mut *conn)
+            .await
+            .context("moving an enquiry in or out of standby")?;
+            if ours {
+                changes.enquiry_resumed =
+                    Some(get_enquiry(conn, &event.account_id, &enquiry.id).await?);
+            }
+        }
+    }
+    let note = NewInboundMessage {
+        kind: "thread_control".into(),
+        text: Some(if ours {
+            "The conversation was handed over to omnidesk.".into()
+        } else {
+            "Another app took over the conversation.".into()
+        }),
+        payload: Some(payload.to_owned()),
+        ..NewInboundMessage::default()
+    };
+    let created = insert_message(
+        conn,
+        event,
+        &visitor.id,
+        open.as_ref().map(|e| e.id.as_str()),
+        ("inbound", "system", "received"),
+        &note,
+        None,
+    )
+    .await?;
+    changes.created = Some(created);
     changes.visitor = Some(get_visitor(conn, &event.account_id, &visitor.id).await?);
     Ok(done(changes))
 }

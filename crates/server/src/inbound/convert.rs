@@ -90,6 +90,19 @@ pub fn to_inbound(event: &MessagingEvent, app_id: &str) -> Option<(String, Inbou
         },
         EventKind::Referral(r) => activity("referral", to_value(r)),
         EventKind::Optin(o) => activity("optin", to_value(o)),
+        // Handed to us, or taken from us by another app (handover protocol).
+        EventKind::PassThreadControl(c) if c.new_owner_app_id.as_deref() == Some(app_id) => {
+            InboundItem::ThreadControl {
+                ours: true,
+                payload: event.raw.to_string(),
+            }
+        }
+        EventKind::TakeThreadControl(c) if c.previous_owner_app_id.as_deref() == Some(app_id) => {
+            InboundItem::ThreadControl {
+                ours: false,
+                payload: event.raw.to_string(),
+            }
+        }
         other => activity(
             "unknown",
             json!({"event": other.name(), "reason": unknown_reason(other), "raw": event.raw}),
@@ -299,6 +312,24 @@ mod tests {
                 reaction: None
             }
         );
+    }
+
+    #[test]
+    fn a_thread_passed_to_us_is_ours_and_one_taken_from_us_is_not() {
+        let passed = envelope(json!({"pass_thread_control": {
+            "previous_owner_app_id": 222, "new_owner_app_id": 1000000000001u64}}));
+        let (_, item) = to_inbound(&one(passed), APP).unwrap();
+        assert!(matches!(
+            item,
+            InboundItem::ThreadControl { ours: true, .. }
+        ));
+        let taken = envelope(json!({"take_thread_control": {
+            "previous_owner_app_id": 1000000000001u64, "new_owner_app_id": 222}}));
+        let (_, item) = to_inbound(&one(taken), APP).unwrap();
+        assert!(matches!(
+            item,
+            InboundItem::ThreadControl { ours: false, .. }
+        ));
     }
 
     #[test]

@@ -81,6 +81,10 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(routing::routing_trace))
         .routes(routes!(routing::simulate))
         .routes(routes!(routing::preview))
+        .routes(routes!(
+            routing::account_settings,
+            routing::update_account_settings
+        ))
         .routes(routes!(enquiries::list))
         .routes(routes!(enquiries::get))
         .routes(routes!(enquiries::messages))

@@ -26,6 +26,8 @@ on_both_backends!(
     time_routing_skips_a_destination_outside_its_hours,
     the_simulator_answers_what_would_happen_without_changing_anything,
     only_admins_read_routing_traces,
+    an_agent_away_past_the_grace_period_has_their_enquiry_routed_to_someone_else,
+    a_transfer_to_another_destination_is_offered_there_and_not_back_to_the_sender,
 );
 
 /// Polls `check` every 30 ms for up to 15 s until it returns `Some`.
@@ -618,4 +620,104 @@ async fn only_admins_read_routing_traces(backend: Backend) {
     let other = desk.app.new_account("Other").await;
     let (status, _) = other.get(&path).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "another account's enquiry");
+}
+
+async fn an_agent_away_past_the_grace_period_has_their_enquiry_routed_to_someone_else(
+    backend: Backend,
+) {
+    let desk = Desk::new(backend).await;
+    let ann = desk.agent().await;
+    let bob = desk.agent().await;
+    let (status, body) = desk
+        .admin
+        .patch("/api/v1/routing/settings", json!({"away_grace_secs": 2}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["away_grace_secs"], 2);
+    let (status, body) = ann
+        .patch("/api/v1/routing/settings", json!({"away_grace_secs": 0}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "admins only: {body}");
+    let (status, body) = desk
+        .admin
+        .patch(
+            "/api/v1/routing/settings",
+            json!({"away_grace_secs": 86_401}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "away_grace_secs");
+
+    let first = desk.destination(300, "ring_all", &[&ann]).await;
+    let second = desk.destination(300, "ring_all", &[&bob]).await;
+    desk.set_routing(json!({"rule": "alternative",
+        "destinations": [{"id": first}, {"id": second}]}))
+        .await;
+    desk.visitor_writes("Vera").await;
+    let offer = offer_for(&ann).await;
+    let (status, body) = accept(&ann, &offer).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let enquiry_id = offer["enquiry_id"].as_str().unwrap();
+    set_availability(&ann, "away").await;
+    let went_away = Instant::now();
+    // Still Ann's during the grace period.
+    let (_, trace) = desk
+        .admin
+        .get(&format!("/api/v1/enquiries/{enquiry_id}/routing-trace"))
+        .await;
+    assert_eq!(trace["decisions"].as_array().unwrap().len(), 1, "{trace}");
+
+    let bobs = offer_for(&bob).await;
+    assert!(went_away.elapsed() >= Duration::from_millis(1500));
+    assert_eq!(bobs["enquiry_id"], enquiry_id);
+    let trace = desk.trace(enquiry_id).await;
+    assert_eq!(trace["decisions"][1]["trigger"], "away_grace_ended");
+    assert!(has_step(
+        &trace,
+        json!({"step": "agent", "staff_id": ann.staff_id.as_deref().unwrap(),
+               "result": "unavailable"})
+    ));
+}
+
+async fn a_transfer_to_another_destination_is_offered_there_and_not_back_to_the_sender(
+    backend: Backend,
+) {
+    let desk = Desk::new(backend).await;
+    let ann = desk.agent().await;
+    let bob = desk.agent().await;
+    let cleo = desk.agent().await;
+    let first = desk.destination(300, "ring_all", &[&ann]).await;
+    // Ann is also in the team she transfers to: she is not offered it back.
+    let experts = desk.destination(300, "ring_all", &[&ann, &bob]).await;
+    let _others = desk.destination(300, "ring_all", &[&cleo]).await;
+    desk.set_routing(json!({"rule": "alternative", "destinations": [{"id": first}]}))
+        .await;
+    desk.visitor_writes("Vera").await;
+    let offer = offer_for(&ann).await;
+    let (status, body) = accept(&ann, &offer).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let enquiry_id = offer["enquiry_id"].as_str().unwrap();
+    let (status, body) = ann
+        .post(
+            &format!("/api/v1/enquiries/{enquiry_id}/transfer"),
+            json!({"destination_id": experts}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let bobs = offer_for(&bob).await;
+    assert_eq!(bobs["enquiry_id"], enquiry_id);
+    assert_eq!(bobs["destination_id"], experts.as_str());
+    assert!(
+        open_offers(&ann).await.is_empty(),
+        "not offered back to Ann"
+    );
+    assert!(open_offers(&cleo).await.is_empty(), "only the chosen team");
+    let trace = desk.trace(enquiry_id).await;
+    assert_eq!(trace["decisions"][1]["trigger"], "transfer");
+    assert!(has_step(
+        &trace,
+        json!({"step": "agent", "staff_id": ann.staff_id.as_deref().unwrap(),
+               "result": "declined"})
+    ));
 }

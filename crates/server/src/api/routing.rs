@@ -305,3 +305,76 @@ pub async fn preview(
         destinations,
     }))
 }
+
+/// Longest grace period an admin may set: a day.
+pub const MAX_AWAY_GRACE_SECS: u32 = 86_400;
+
+/// The account's routing settings (the channel's own live on the channel).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountRoutingView {
+    /// How long an agent may be away or offline before their active
+    /// enquiries are routed to someone else (default 300).
+    pub away_grace_secs: i64,
+    /// Visitors who may have an open enquiry at once; more wait in line.
+    pub max_concurrent_visitors: i64,
+}
+
+impl From<store::Account> for AccountRoutingView {
+    fn from(a: store::Account) -> Self {
+        Self {
+            away_grace_secs: a.away_grace_secs,
+            max_concurrent_visitors: a.max_concurrent_visitors,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccountRoutingRequest {
+    /// 0 (re-route at once) to 86400 seconds.
+    pub away_grace_secs: Option<u32>,
+}
+
+/// The account's routing settings.
+#[utoipa::path(get, path = "/api/v1/routing/settings", tag = "routing",
+    responses((status = 200, body = AccountRoutingView), (status = 401, body = ErrorBody)))]
+pub async fn account_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<AccountRoutingView>> {
+    let account = state.store.get_account(caller.account_id()).await?;
+    Ok(Json(account.into()))
+}
+
+/// Change the account's routing settings (admins); absent fields stay.
+#[utoipa::path(patch, path = "/api/v1/routing/settings", tag = "routing",
+    request_body = UpdateAccountRoutingRequest,
+    responses((status = 200, body = AccountRoutingView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn update_account_settings(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    ApiJson(req): ApiJson<UpdateAccountRoutingRequest>,
+) -> ApiResult<Json<AccountRoutingView>> {
+    if let Some(secs) = req.away_grace_secs {
+        if secs > MAX_AWAY_GRACE_SECS {
+            return Err(ApiError::validation(
+                "away_grace_secs",
+                format!("must be from 0 to {MAX_AWAY_GRACE_SECS} seconds"),
+            ));
+        }
+    }
+    let account = state
+        .store
+        .update_account(
+            caller.account_id(),
+            store::AccountUpdate {
+                away_grace_secs: req.away_grace_secs.map(i64::from),
+                ..Default::default()
+            },
+        )
+        .await?;
+    // A shorter grace period may already have run out for someone.
+    state.wake.timers.notify_one();
+    Ok(Json(account.into()))
+}

@@ -8,7 +8,9 @@ use sqlx::Row;
 
 use crate::enquiries::{enquiry_from_row, Enquiry, EnquiryStatus, ENQUIRY_COLUMNS};
 use crate::error::{Context, StoreError};
-use crate::messages::{message_from_row, Attachment, Message, MESSAGE_COLUMNS};
+use crate::messages::{
+    attachment_from_row, message_from_row, Attachment, Message, ATTACHMENT_COLUMNS, MESSAGE_COLUMNS,
+};
 use crate::rows::time;
 use crate::Store;
 
@@ -125,66 +127,108 @@ impl Store {
             .map(message_from_row)
             .collect::<Result<_, _>>()
             .context("decoding messages")?;
-        let mut details = Vec::with_capacity(messages.len());
-        for message in messages {
-            details.push(self.message_detail(message).await?);
-        }
-        Ok(details)
+        self.details(account_id, messages).await
     }
 
     /// A message with its files, reactions and edits.
     pub async fn message_detail(&self, message: Message) -> Result<MessageDetail, StoreError> {
         let account_id = message.account_id.clone();
-        let attachments = self.list_attachments(&account_id, &message.id).await?;
-        let rows = sqlx::query(
+        let mut details = self.details(&account_id, vec![message]).await?;
+        Ok(details.remove(0))
+    }
+
+    /// Files, reactions and edits of a page of messages: three queries, not
+    /// three per message.
+    async fn details(
+        &self,
+        account_id: &str,
+        messages: Vec<Message>,
+    ) -> Result<Vec<MessageDetail>, StoreError> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+        // $1 is the account; the ids follow.
+        let list = (2..ids.len() + 2)
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let fetch = |sql: String| {
+            let ids = &ids;
+            async move {
+                let mut query = sqlx::query(&sql).bind(account_id);
+                for id in ids {
+                    query = query.bind(*id);
+                }
+                query.fetch_all(&self.pool).await
+            }
+        };
+        let attachments: Vec<Attachment> = fetch(format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments
+             WHERE account_id = $1 AND message_id IN ({list}) ORDER BY message_id, position"
+        ))
+        .await
+        .context("reading attachments")?
+        .iter()
+        .map(attachment_from_row)
+        .collect::<Result<_, _>>()
+        .context("decoding attachments")?;
+        let reactions: Vec<MessageReaction> = fetch(format!(
             "SELECT message_id, reactor, reaction, emoji, created_at FROM message_reactions
-             WHERE account_id = $1 AND message_id = $2 ORDER BY created_at",
-        )
-        .bind(&account_id)
-        .bind(&message.id)
-        .fetch_all(&self.pool)
+             WHERE account_id = $1 AND message_id IN ({list}) ORDER BY created_at"
+        ))
         .await
-        .context("reading reactions")?;
-        let reactions = rows
-            .iter()
-            .map(|row| {
-                Ok(MessageReaction {
-                    message_id: row.try_get("message_id")?,
-                    reactor: row.try_get("reactor")?,
-                    reaction: row.try_get("reaction")?,
-                    emoji: row.try_get("emoji")?,
-                    created_at: time(row, "created_at")?,
-                })
+        .context("reading reactions")?
+        .iter()
+        .map(|row| {
+            Ok(MessageReaction {
+                message_id: row.try_get("message_id")?,
+                reactor: row.try_get("reactor")?,
+                reaction: row.try_get("reaction")?,
+                emoji: row.try_get("emoji")?,
+                created_at: time(row, "created_at")?,
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .context("decoding reactions")?;
-        let rows = sqlx::query(
-            "SELECT message_id, previous_text, new_text, num_edit, edited_at FROM message_edits
-             WHERE account_id = $1 AND message_id = $2 ORDER BY edited_at, num_edit",
-        )
-        .bind(&account_id)
-        .bind(&message.id)
-        .fetch_all(&self.pool)
-        .await
-        .context("reading edits")?;
-        let edits = rows
-            .iter()
-            .map(|row| {
-                Ok(MessageEdit {
-                    message_id: row.try_get("message_id")?,
-                    previous_text: row.try_get("previous_text")?,
-                    new_text: row.try_get("new_text")?,
-                    num_edit: row.try_get("num_edit")?,
-                    edited_at: time(row, "edited_at")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .context("decoding edits")?;
-        Ok(MessageDetail {
-            message,
-            attachments,
-            reactions,
-            edits,
         })
+        .collect::<Result<_, sqlx::Error>>()
+        .context("decoding reactions")?;
+        let edits: Vec<MessageEdit> = fetch(format!(
+            "SELECT message_id, previous_text, new_text, num_edit, edited_at FROM message_edits
+             WHERE account_id = $1 AND message_id IN ({list}) ORDER BY edited_at, num_edit"
+        ))
+        .await
+        .context("reading edits")?
+        .iter()
+        .map(|row| {
+            Ok(MessageEdit {
+                message_id: row.try_get("message_id")?,
+                previous_text: row.try_get("previous_text")?,
+                new_text: row.try_get("new_text")?,
+                num_edit: row.try_get("num_edit")?,
+                edited_at: time(row, "edited_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .context("decoding edits")?;
+        Ok(messages
+            .into_iter()
+            .map(|message| MessageDetail {
+                attachments: attachments
+                    .iter()
+                    .filter(|a| a.message_id == message.id)
+                    .cloned()
+                    .collect(),
+                reactions: reactions
+                    .iter()
+                    .filter(|r| r.message_id == message.id)
+                    .cloned()
+                    .collect(),
+                edits: edits
+                    .iter()
+                    .filter(|e| e.message_id == message.id)
+                    .cloned()
+                    .collect(),
+                message,
+            })
+            .collect())
     }
 }

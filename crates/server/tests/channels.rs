@@ -470,6 +470,15 @@ async fn the_deauthorize_callback_disconnects_the_channels_the_user_connected(ba
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let not_a_form = reqwest::Client::new()
+        .post(app.url("/webhooks/facebook/deauthorize"))
+        .json(&json!({"user_id": connected.user_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_a_form.status(), StatusCode::BAD_REQUEST);
+    let body: Value = not_a_form.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request", "{body}");
     assert_eq!(
         channel(&admin, &connected.channel_id).await["status"],
         "active"

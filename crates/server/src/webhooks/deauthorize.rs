@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -29,8 +30,14 @@ pub fn router(state: AppState) -> Router {
 
 async fn deauthorize(
     State(state): State<AppState>,
-    Form(form): Form<HashMap<String, String>>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let Form(form) = form.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "send signed_request as application/x-www-form-urlencoded: {}",
+            e.body_text()
+        ))
+    })?;
     let signed = form
         .get("signed_request")
         .ok_or_else(|| ApiError::BadRequest("the form has no signed_request".into()))?;

@@ -410,8 +410,10 @@ async fn every_event_kind_appears_in_the_conversation(backend: Backend) {
         .await
         .unwrap();
     fb.referral(&psid, "summer-ad", "SHORTLINK").await.unwrap();
+    fb.optin(&psid, "newsletter").await.unwrap();
     let all = messages_when(&admin, &id, "every kind", |m| {
         m.iter().any(|x| x["kind"] == "referral")
+            && m.iter().any(|x| x["kind"] == "optin")
             && m.iter()
                 .any(|x| x["kind"] == "attachment" && x["attachments"][0]["status"] == "stored")
             && m.iter()
@@ -564,6 +566,11 @@ async fn receipts_and_echoes_update_our_messages_without_duplicates(backend: Bac
     })
     .await;
     assert_eq!(welcomes(&all).len(), 1);
+    app.fb().deliver(&psid).await.unwrap();
+    messages_when(&admin, &id, "the welcome to be delivered", |m| {
+        welcomes(m)[0]["status"] == "delivered" && welcomes(m)[0]["delivered_at"].is_string()
+    })
+    .await;
     app.fb().read(&psid).await.unwrap();
     messages_when(&admin, &id, "the welcome to be read", |m| {
         welcomes(m)[0]["status"] == "read"

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{assert_error, follow_dialog, Backend, Client, TestApp, APP_ID, APP_SECRET};
+use common::{assert_error, follow_dialog, Backend, Client, TestApp, APP_SECRET};
 use emulator::control::types::{AutoConsent, NewPage};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -55,6 +55,36 @@ async fn enquiries_of(admin: &Client, channel_id: &str) -> Vec<Value> {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["items"].as_array().unwrap().clone()
+}
+
+/// Everything the server logs (at debug level and above) while these tests
+/// run, to check that no token ever reaches the log.
+static LOG: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOG.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(|| LogWriter)
+            .try_init();
+    });
+}
+
+fn logged() -> String {
+    String::from_utf8_lossy(&LOG.lock().unwrap()).into_owned()
 }
 
 /// Polls `check` every 25 ms for up to 10 s.
@@ -138,6 +168,7 @@ async fn page_token(app: &TestApp, account_id: &str, channel_id: &str) -> String
 }
 
 async fn several_pages_connect_at_once_each_as_its_own_channel(backend: Backend) {
+    capture_logs();
     let app = TestApp::spawn_with_emulator(backend).await;
     let admin = app.new_account("Acme").await;
     let long_name = "Ünïcode-Support-Page-With-A-Rather-Long-Name-Indeed";
@@ -212,6 +243,15 @@ async fn several_pages_connect_at_once_each_as_its_own_channel(backend: Backend)
         assert!(!text.contains(&token), "a Page token leaked: {text}");
         assert!(!text.contains("access_token"), "{text}");
     }
+
+    // Nor in the log, from the login to reading the channels.
+    let log = logged();
+    assert!(
+        log.contains("Facebook Page connected"),
+        "the log is captured"
+    );
+    assert!(!log.contains(&token), "a Page token was logged");
+    assert!(!log.contains(APP_SECRET), "the app secret was logged");
 
     // A login connects once.
     let again = connect(&admin, login, json!({"page_ids": [pages[0]]})).await;
@@ -582,7 +622,6 @@ async fn revoke_permission(app: &TestApp, user_id: &str, permission: &str) {
         "{}",
         response.text().await.unwrap()
     );
-    let _ = APP_ID;
 }
 
 async fn the_scheduled_check_finds_a_revoked_permission_and_names_it(backend: Backend) {

@@ -149,6 +149,24 @@ async fn accept(client: &Client, offer: &Value) -> (StatusCode, Value) {
         .await
 }
 
+/// The events `client` would be sent (account-wide and their own), as
+/// `(kind, data)`, oldest first.
+async fn events_for(app: &TestApp, client: &Client) -> Vec<(String, Value)> {
+    app.state
+        .store
+        .events_since(
+            client.account_id.as_deref().unwrap(),
+            client.staff_id.as_deref().unwrap(),
+            0,
+            1000,
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, serde_json::from_str(&e.payload).unwrap()))
+        .collect()
+}
+
 /// Every step of every decision of the trace, flattened.
 fn steps(trace: &Value) -> Vec<Value> {
     trace["decisions"]
@@ -305,6 +323,25 @@ async fn when_two_agents_accept_at_once_exactly_one_gets_the_enquiry(backend: Ba
         (&bob, &a.1)
     };
     assert_eq!(loser["error"]["code"], "conflict");
+    let (loser_client, winner_id) = if a.0 == StatusCode::OK {
+        (&bob, ann.staff_id.as_deref().unwrap())
+    } else {
+        (&ann, bob.staff_id.as_deref().unwrap())
+    };
+    let events = events_for(&desk.app, loser_client).await;
+    let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(kinds.contains(&"offer.created"), "{kinds:?}");
+    let taken = events
+        .iter()
+        .find(|(k, _)| k == "offer.taken")
+        .expect("offer.taken");
+    assert_eq!(taken.1["staff_id"], winner_id);
+    let assigned = events
+        .iter()
+        .find(|(k, _)| k == "enquiry.assigned")
+        .expect("enquiry.assigned");
+    assert_eq!(assigned.1["staff_id"], winner_id);
+    assert_eq!(assigned.1["via"], "offer");
     let (status, enquiry) = desk
         .admin
         .get(&format!(
@@ -672,6 +709,13 @@ async fn an_agent_away_past_the_grace_period_has_their_enquiry_routed_to_someone
     assert_eq!(bobs["enquiry_id"], enquiry_id);
     let trace = desk.trace(enquiry_id).await;
     assert_eq!(trace["decisions"][1]["trigger"], "away_grace_ended");
+    let events = events_for(&desk.app, &bob).await;
+    let unassigned = events
+        .iter()
+        .find(|(k, _)| k == "enquiry.unassigned")
+        .expect("enquiry.unassigned");
+    assert_eq!(unassigned.1["staff_id"], ann.staff_id.as_deref().unwrap());
+    assert_eq!(unassigned.1["enquiry_id"], enquiry_id);
     assert!(has_step(
         &trace,
         json!({"step": "agent", "staff_id": ann.staff_id.as_deref().unwrap(),

@@ -68,8 +68,8 @@ pub use messages::{
 pub use outbox::{NewOutgoing, NewOutgoingAttachment, OutboxJob};
 pub use routing::{
     stored_routing_settings, trigger, Accepted, Applied, EndedOffer, Offer, PendingRound,
-    RoutingChannel, RoutingState, RoutingTraceRecord, Transfer, NOT_MISSED, OFFER_NOT_OPEN,
-    OFFER_TAKEN,
+    RoutingChannel, RoutingState, RoutingTraceRecord, Transfer, Unassigned, NOT_MISSED,
+    OFFER_NOT_OPEN, OFFER_TAKEN,
 };
 pub use serving::{ServedEnquiry, TransferTarget, WithdrawnOffer};
 pub use sessions::{NewSession, Session};

@@ -542,11 +542,17 @@ async fn active_enquiries_return_to_routing_after_the_grace_period(
         .unwrap()
         .is_empty());
     assert_eq!(w.enquiry(&enquiry.id).await.status, EnquiryStatus::Active);
-    let rerouted = w
+    let rerouted: Vec<Enquiry> = w
         .store
         .reroute_after_grace(t("2026-03-01T09:15:00Z"))
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .map(|u| {
+            assert_eq!(u.previous_staff_id, agent, "whose enquiry it was");
+            u.enquiry
+        })
+        .collect();
     assert_eq!(rerouted.len(), 1);
     assert_eq!(rerouted[0].status, EnquiryStatus::Routing);
     assert_eq!(rerouted[0].assigned_staff_id, None);

@@ -239,3 +239,86 @@ pub async fn simulate(
         snapshot,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use domain::routing::{RoutingSettingsInput, TimeZoneName};
+
+    use super::*;
+
+    fn channel_settings() -> RoutingSettings {
+        let input: RoutingSettingsInput = serde_json::from_value(serde_json::json!({
+            "rule": "alternative", "sticky": false, "time_zone": "Europe/Berlin",
+            "destinations": [{"id": "d1"}, {"id": "d2"}]
+        }))
+        .unwrap();
+        RoutingSettings::parse_stored(&input).unwrap()
+    }
+
+    #[test]
+    fn without_a_transfer_the_channels_rule_and_the_previous_agent_apply() {
+        let (settings, previous) = plan(
+            &channel_settings(),
+            &RoutingState::default(),
+            Some("ann".into()),
+        );
+        assert_eq!(settings, channel_settings());
+        assert_eq!(previous.as_deref(), Some("ann"));
+    }
+
+    #[test]
+    fn a_transfer_to_a_destination_routes_through_it_alone_without_sticky() {
+        let state = RoutingState {
+            transfer: Some(Transfer::Destination {
+                destination_id: "d9".into(),
+                by_staff_id: Some("ann".into()),
+            }),
+            ..RoutingState::default()
+        };
+        let (settings, previous) = plan(&channel_settings(), &state, Some("ann".into()));
+        assert_eq!(
+            settings.rule,
+            RoutingRule::Alternative {
+                destinations: vec!["d9".into()]
+            }
+        );
+        assert!(!settings.sticky);
+        assert_eq!(
+            settings.time_zone,
+            TimeZoneName::parse("tz", "Europe/Berlin").unwrap()
+        );
+        assert_eq!(previous, None);
+    }
+
+    #[test]
+    fn a_transfer_to_an_agent_offers_them_first_then_the_channels_rule() {
+        let state = RoutingState {
+            transfer: Some(Transfer::Staff {
+                staff_id: "bob".into(),
+                by_staff_id: None,
+            }),
+            ..RoutingState::default()
+        };
+        let (settings, previous) = plan(&channel_settings(), &state, Some("ann".into()));
+        assert!(settings.sticky);
+        assert_eq!(settings.rule, channel_settings().rule);
+        assert_eq!(previous.as_deref(), Some("bob"));
+    }
+
+    #[test]
+    fn transfers_as_serving_writes_them_are_understood() {
+        let state = RoutingState::parse(
+            r#"{"attempted": {}, "transfer": {"staff_id": "bob", "by_staff_id": "ann"}}"#,
+        );
+        assert_eq!(
+            state.transfer,
+            Some(Transfer::Staff {
+                staff_id: "bob".into(),
+                by_staff_id: Some("ann".into())
+            })
+        );
+        let state = RoutingState::parse(r#"{"transfer": {"destination_id": "d2"}}"#);
+        assert_eq!(state.transfer.unwrap().by_staff_id(), None);
+        assert_eq!(RoutingState::parse("not json"), RoutingState::default());
+    }
+}

@@ -2,7 +2,7 @@
 //! write committed; a failed publish is logged, never undoes the routing.
 
 use serde_json::{json, Value};
-use store::{Enquiry, Offer};
+use store::{Enquiry, Offer, Unassigned};
 
 use crate::api::offers::OfferView;
 use crate::events::Audience;
@@ -96,6 +96,28 @@ pub async fn missed(state: &AppState, enquiry: &Enquiry, reason: Option<Value>) 
                 "visitor_id": enquiry.visitor_id,
                 "reason": reason,
                 "missed_at": enquiry.missed_at,
+            }),
+        )
+        .await;
+}
+
+/// `enquiry.unassigned`, to the account: an agent no longer serves the
+/// enquiry and it is being routed again (`reason`: `away_grace_ended`).
+pub async fn unassigned(state: &AppState, unassigned: &Unassigned, reason: &str) {
+    let enquiry = &unassigned.enquiry;
+    state
+        .events
+        .publish_logged(
+            &state.store,
+            &enquiry.account_id,
+            Audience::Account,
+            "enquiry.unassigned",
+            json!({
+                "enquiry_id": enquiry.id,
+                "channel_id": enquiry.channel_id,
+                "visitor_id": enquiry.visitor_id,
+                "staff_id": unassigned.previous_staff_id,
+                "reason": reason,
             }),
         )
         .await;

@@ -100,8 +100,9 @@ impl Job for TimerJob {
             events::offer_withdrawn(state, &e.offer, "expired").await;
         }
         let rerouted = state.store.reroute_after_grace(now).await?;
-        for enquiry in &rerouted {
-            tracing::info!(enquiry_id = %enquiry.id, "re-routing after the away grace period");
+        for unassigned in &rerouted {
+            tracing::info!(enquiry_id = %unassigned.enquiry.id, "re-routing after the away grace period");
+            events::unassigned(state, unassigned, "away_grace_ended").await;
         }
         if expired.iter().any(|e| e.enquiry_rerouted) || !rerouted.is_empty() {
             state.wake.routing.notify_one();

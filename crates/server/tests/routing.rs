@@ -28,6 +28,7 @@ on_both_backends!(
     only_admins_read_routing_traces,
     an_agent_away_past_the_grace_period_has_their_enquiry_routed_to_someone_else,
     a_transfer_to_another_destination_is_offered_there_and_not_back_to_the_sender,
+    closing_an_enquiry_lets_the_next_waiting_visitor_in,
 );
 
 /// Polls `check` every 30 ms for up to 15 s until it returns `Some`.
@@ -487,17 +488,13 @@ async fn a_returning_visitor_is_offered_to_the_agent_who_served_them_before(back
         "destinations": [{"id": team}]}))
         .await;
     let psid = desk.visitor_writes("Vera").await;
-    let (first, server) = eventually("a longest-idle offer", || async {
-        if let Some(o) = open_offers(&ann).await.into_iter().next() {
-            return Some((o, &ann));
-        }
-        open_offers(&bob)
-            .await
-            .into_iter()
-            .next()
-            .map(|o| (o, &bob))
-    })
-    .await;
+    // Ann became available first: she has been idle longest.
+    let first = offer_for(&ann).await;
+    assert!(
+        open_offers(&bob).await.is_empty(),
+        "longest idle offers one agent"
+    );
+    let server = &ann;
     let (status, body) = accept(server, &first).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let enquiry_id = first["enquiry_id"].as_str().unwrap();
@@ -764,4 +761,44 @@ async fn a_transfer_to_another_destination_is_offered_there_and_not_back_to_the_
         json!({"step": "agent", "staff_id": ann.staff_id.as_deref().unwrap(),
                "result": "declined"})
     ));
+}
+
+async fn closing_an_enquiry_lets_the_next_waiting_visitor_in(backend: Backend) {
+    let desk = Desk::new(backend).await;
+    let ann = desk.agent().await;
+    let team = desk.destination(300, "ring_all", &[&ann]).await;
+    desk.set_routing(json!({"rule": "alternative", "destinations": [{"id": team}]}))
+        .await;
+    desk.app
+        .state
+        .store
+        .update_account(
+            desk.admin.account_id.as_deref().unwrap(),
+            store::AccountUpdate {
+                max_concurrent_visitors: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    desk.visitor_writes("Vera").await;
+    let first = offer_for(&ann).await;
+    let (status, body) = accept(&ann, &first).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    desk.visitor_writes("Walt").await;
+    // Walt waits in line: the account serves one visitor at a time.
+    let waiting = eventually("Walt's queued enquiry", || async {
+        let (_, body) = desk.admin.get("/api/v1/enquiries?status=queued").await;
+        body["items"].as_array()?.first().cloned()
+    })
+    .await;
+    assert!(open_offers(&ann).await.is_empty());
+
+    let first_id = first["enquiry_id"].as_str().unwrap();
+    let (status, body) = ann
+        .post(&format!("/api/v1/enquiries/{first_id}/close"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let next = offer_for(&ann).await;
+    assert_eq!(next["enquiry_id"], waiting["id"]);
 }

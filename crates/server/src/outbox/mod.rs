@@ -21,7 +21,9 @@ use tokio::sync::Notify;
 use crate::events::Audience;
 use crate::state::AppState;
 use crate::workers::Job;
-use policy::{after_error, facebook_reason, messaging_type, Outcome, RetryPolicy};
+use policy::{
+    after_error, after_false_alarm, facebook_reason, messaging_type, Outcome, RetryPolicy,
+};
 
 /// A send is leased for this long; after a crash it is tried again once the
 /// lease runs out. Longer than the Graph client's own timeout.
@@ -102,15 +104,41 @@ impl OutboxWorker {
                 .context("failing an unsendable message")?,
             Err(Attempt::Graph(error)) => {
                 let jitter: f64 = rand::random();
-                let outcome = after_error(
+                let now = state.now();
+                let mut outcome = after_error(
                     &error,
                     job.attempts,
                     job.queued_at,
-                    state.now(),
+                    now,
                     &self.retry,
                     jitter,
                 );
                 tracing::info!(%message_id, attempts = job.attempts, %error, ?outcome, "send failed");
+                if let Outcome::Disconnect { reason } = &outcome {
+                    // One confirming connection check decides: access gone →
+                    // `channels` disconnects the channel (its precise reason,
+                    // the channel.disconnected event) and the message waits
+                    // for the reconnect; a false alarm → the send is retried.
+                    let lost = crate::channels::confirm_access_lost(
+                        state,
+                        &account_id,
+                        &job.message.channel_id,
+                        reason,
+                    )
+                    .await
+                    .context("confirming that the Page lost its access")?;
+                    if !lost {
+                        outcome = after_false_alarm(
+                            &error,
+                            job.attempts,
+                            job.queued_at,
+                            now,
+                            &self.retry,
+                            jitter,
+                        );
+                        tracing::info!(%message_id, ?outcome, "the connection check found the Page's access intact");
+                    }
+                }
                 match outcome {
                     Outcome::Retry { at } => {
                         state
@@ -125,15 +153,11 @@ impl OutboxWorker {
                         .outgoing_failed(&account_id, &message_id, &code, &reason)
                         .await
                         .context("failing a message")?,
-                    Outcome::Disconnect { reason } => {
-                        let held = state
-                            .store
-                            .outgoing_hold(&account_id, &message_id, &reason)
-                            .await
-                            .context("holding a message")?;
-                        disconnect(state, &account_id, &job.message.channel_id, &reason).await?;
-                        held
-                    }
+                    Outcome::Disconnect { reason } => state
+                        .store
+                        .outgoing_hold(&account_id, &message_id, &reason)
+                        .await
+                        .context("holding a message")?,
                 }
             }
         };
@@ -224,42 +248,6 @@ enum Attempt {
     Lapsed,
     /// Something on our side makes it unsendable (file gone, channel deleted…).
     Local(String),
-}
-
-/// Marks the channel disconnected after Facebook said its access is gone.
-async fn disconnect(
-    state: &AppState,
-    account_id: &str,
-    channel_id: &str,
-    reason: &str,
-) -> anyhow::Result<()> {
-    // `crate::channels::disconnect` (CHANNELS) replaces this once it is committed.
-    let reason = format!("Facebook refused a send: {reason}");
-    let before = state
-        .store
-        .set_channel_status(
-            account_id,
-            channel_id,
-            domain::channel::ChannelStatus::Disconnected,
-            Some(&reason),
-            state.now(),
-        )
-        .await
-        .context("disconnecting a channel after a lost token")?;
-    if before.status == domain::channel::ChannelStatus::Disconnected {
-        return Ok(()); // already said
-    }
-    state
-        .events
-        .publish_logged(
-            &state.store,
-            account_id,
-            Audience::Account,
-            "channel.disconnected",
-            json!({"channel_id": channel_id, "reason": reason}),
-        )
-        .await;
-    Ok(())
 }
 
 /// Tells agents' browsers that an outgoing message changed status.

@@ -74,16 +74,7 @@ pub fn after_error(
             {
                 wait = wait.max(after);
             }
-            let at = now + signed(wait);
-            let deadline = queued_at + signed(policy.give_up_after);
-            if at > deadline {
-                Outcome::Fail {
-                    code,
-                    reason: format!("gave up after {attempts} attempts: {reason}"),
-                }
-            } else {
-                Outcome::Retry { at }
-            }
+            retry_or_give_up(wait, code, reason, attempts, queued_at, now, policy)
         }
         ErrorClass::WindowLapsed => Outcome::Fail {
             code: "window_lapsed".into(),
@@ -91,6 +82,53 @@ pub fn after_error(
         },
         ErrorClass::TokenLost | ErrorClass::PermissionMissing => Outcome::Disconnect { reason },
         ErrorClass::RecipientUnavailable | ErrorClass::Permanent => Outcome::Fail { code, reason },
+    }
+}
+
+/// After a `TokenLost`/`PermissionMissing` error that the confirming
+/// connection check did not confirm (the Page still has its access): the
+/// failure was about something else, so the send is tried again like a
+/// transient error — with back-off, and failed with Facebook's reason once
+/// `give_up_after` has passed, so a recurring false alarm cannot loop forever.
+pub fn after_false_alarm(
+    error: &GraphError,
+    attempts: i64,
+    queued_at: Timestamp,
+    now: Timestamp,
+    policy: &RetryPolicy,
+    jitter: f64,
+) -> Outcome {
+    let wait = policy.delay(attempts, jitter);
+    retry_or_give_up(
+        wait,
+        error_code(error),
+        facebook_reason(error),
+        attempts,
+        queued_at,
+        now,
+        policy,
+    )
+}
+
+/// Retry after `wait`, unless that is past the message's give-up deadline.
+fn retry_or_give_up(
+    wait: Duration,
+    code: String,
+    reason: String,
+    attempts: i64,
+    queued_at: Timestamp,
+    now: Timestamp,
+    policy: &RetryPolicy,
+) -> Outcome {
+    let at = now + signed(wait);
+    let deadline = queued_at + signed(policy.give_up_after);
+    if at > deadline {
+        Outcome::Fail {
+            code,
+            reason: format!("gave up after {attempts} attempts: {reason}"),
+        }
+    } else {
+        Outcome::Retry { at }
     }
 }
 
@@ -235,6 +273,33 @@ mod tests {
             0.5,
         );
         assert!(matches!(outcome, Outcome::Disconnect { .. }), "{outcome:?}");
+    }
+
+    #[test]
+    fn an_unconfirmed_access_error_is_retried_and_eventually_failed() {
+        let error = api(10, None, "Requires pages_messaging permission");
+        let queued = ts("2026-03-01T10:00:00Z");
+        assert_eq!(
+            after_false_alarm(&error, 1, queued, queued, &RetryPolicy::default(), 1.0),
+            Outcome::Retry {
+                at: ts("2026-03-01T10:00:01Z")
+            }
+        );
+        let late = after_false_alarm(
+            &error,
+            12,
+            queued,
+            ts("2026-03-01T10:09:59Z"),
+            &RetryPolicy::default(),
+            0.0,
+        );
+        assert_eq!(
+            late,
+            Outcome::Fail {
+                code: "10".into(),
+                reason: "gave up after 12 attempts: Requires pages_messaging permission".into()
+            }
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod inbox;
 mod login_throttle;
 mod messages;
 mod outbox;
+mod retention;
 mod routing;
 mod rows;
 mod serving;
@@ -66,10 +67,11 @@ pub use messages::{
     attachment_from_row, message_from_row, Attachment, Message, ATTACHMENT_COLUMNS, MESSAGE_COLUMNS,
 };
 pub use outbox::{NewOutgoing, NewOutgoingAttachment, OutboxJob};
+pub use retention::{Pruned, RetentionCutoffs};
 pub use routing::{
     stored_routing_settings, trigger, Accepted, Applied, EndedOffer, Offer, PendingRound,
-    RoutingChannel, RoutingState, RoutingTraceRecord, Transfer, Unassigned, NOT_MISSED,
-    OFFER_NOT_OPEN, OFFER_TAKEN,
+    RoutingChannel, RoutingState, RoutingTraceRecord, Transfer, Unassigned, MISSED_RETRY,
+    NOT_MISSED, OFFER_NOT_OPEN, OFFER_TAKEN,
 };
 pub use serving::{ServedEnquiry, TransferTarget, WithdrawnOffer};
 pub use sessions::{NewSession, Session};

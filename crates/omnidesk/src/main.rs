@@ -48,6 +48,11 @@ struct Flags {
 enum Command {
     /// Run the server.
     Serve,
+    /// Try the whole product offline: the server and the Facebook emulator
+    /// wired together, with demo data (docs/demo.md). `--listen` is the
+    /// server's address [default 127.0.0.1:8080], `--data-dir` the data
+    /// [default ./data/demo].
+    Demo(DemoArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Administration.
@@ -81,6 +86,14 @@ struct EmulatorArgs {
     /// Base URL of the emulator as others reach it, when not its listen address.
     #[arg(long)]
     emulator_url: Option<url::Url>,
+}
+
+/// `omnidesk demo`: see docs/demo.md.
+#[derive(Args)]
+struct DemoArgs {
+    /// The emulator's address (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    emulator_listen: std::net::SocketAddr,
 }
 
 #[derive(Subcommand)]
@@ -147,6 +160,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(|_| anyhow::anyhow!("--listen: must be an address like 127.0.0.1:8090"))?;
             return run_emulator(listen, *args).await;
         }
+        Command::Demo(args) => {
+            let defaults = omnidesk::demo::DemoOptions::default();
+            let listen = match cli.flags.listen.as_deref() {
+                Some(listen) => listen.parse().map_err(|_| {
+                    anyhow::anyhow!("--listen: must be an address like 127.0.0.1:8080")
+                })?,
+                None => defaults.listen,
+            };
+            let options = omnidesk::demo::DemoOptions {
+                data_dir: cli.flags.data_dir.map_or(defaults.data_dir, PathBuf::from),
+                listen,
+                emulator_listen: args.emulator_listen,
+            };
+            omnidesk::demo::run(options, server::shutdown_signal()).await?;
+            return Ok(());
+        }
         other => other,
     };
     let flags = ConfigLayer {
@@ -189,7 +218,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created account {account_id} with admin {staff_id}");
             Ok(())
         }
-        Command::Config(_) | Command::Emulator(_) => unreachable!("handled above"),
+        Command::Config(_) | Command::Emulator(_) | Command::Demo(_) => {
+            unreachable!("handled above")
+        }
     }
 }
 

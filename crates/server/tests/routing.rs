@@ -29,6 +29,7 @@ on_both_backends!(
     an_agent_away_past_the_grace_period_has_their_enquiry_routed_to_someone_else,
     a_transfer_to_another_destination_is_offered_there_and_not_back_to_the_sender,
     closing_an_enquiry_lets_the_next_waiting_visitor_in,
+    a_missed_enquiry_is_offered_when_an_agent_becomes_available,
 );
 
 /// Polls `check` every 30 ms for up to 15 s until it returns `Some`.
@@ -801,4 +802,42 @@ async fn closing_an_enquiry_lets_the_next_waiting_visitor_in(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let next = offer_for(&ann).await;
     assert_eq!(next["enquiry_id"], waiting["id"]);
+}
+
+async fn a_missed_enquiry_is_offered_when_an_agent_becomes_available(backend: Backend) {
+    let desk = Desk::new(backend).await;
+    let ann = desk.agent().await;
+    set_availability(&ann, "offline").await;
+    let team = desk.destination(300, "ring_all", &[&ann]).await;
+    desk.set_routing(json!({"rule": "alternative", "destinations": [{"id": team}]}))
+        .await;
+    let psid = desk.visitor_writes("Vera").await;
+    let missed = eventually("the missed enquiry", || async {
+        let (_, body) = ann.get("/api/v1/enquiries/missed").await;
+        body["items"].as_array()?.first().cloned()
+    })
+    .await;
+
+    set_availability(&ann, "available").await;
+    let offer = offer_for(&ann).await;
+    assert_eq!(offer["enquiry_id"], missed["enquiry_id"]);
+    let (_, list) = ann.get("/api/v1/enquiries/missed").await;
+    assert_eq!(list["items"], json!([]), "no longer missed once offered");
+    let trace = desk.trace(offer["enquiry_id"].as_str().unwrap()).await;
+    assert_eq!(trace["decisions"][1]["trigger"], "missed_retry");
+    let (status, body) = accept(&ann, &offer).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The visitor was told once that nobody was there, and not again.
+    let fb = desk.app.fb();
+    let away = domain::messages::MessageSettings::default().away_message;
+    let count = eventually("the away message", || async {
+        let received = fb.received(&psid).await.ok()?;
+        let count = received
+            .iter()
+            .filter(|m| m.text.as_deref() == Some(away.as_str()))
+            .count();
+        (count > 0).then_some(count)
+    })
+    .await;
+    assert_eq!(count, 1);
 }

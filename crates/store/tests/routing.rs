@@ -55,6 +55,7 @@ contract!(
     agents_see_only_the_missed_enquiries_of_their_channels,
     a_picked_up_enquiry_cannot_be_picked_up_twice,
     a_stale_decision_writes_nothing,
+    missed_enquiries_come_due_for_a_retry_later_or_when_asked,
 );
 
 struct World {
@@ -804,4 +805,62 @@ async fn a_stale_decision_writes_nothing(_db: &TestDatabase, store: Store) {
         .await
         .unwrap();
     assert_eq!(offers.len(), 2);
+}
+
+async fn missed_enquiries_come_due_for_a_retry_later_or_when_asked(
+    _db: &TestDatabase,
+    store: Store,
+) {
+    let w = world(store).await;
+    for agent in &w.agents {
+        w.store
+            .set_availability(
+                &w.account_id,
+                agent,
+                Availability::Offline,
+                t("2026-03-01T08:30:00Z"),
+            )
+            .await
+            .unwrap();
+    }
+    let enquiry = w.visitor_writes("p1", t("2026-03-01T09:00:00Z")).await;
+    w.route_all(t("2026-03-01T09:00:01Z")).await;
+    assert!(w
+        .store
+        .missed_due_for_retry(t("2026-03-01T09:00:10Z"), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let due = w
+        .store
+        .missed_due_for_retry(t("2026-03-01T09:00:11Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    // Still nobody: postponed by another ten seconds.
+    w.store
+        .postpone_missed_retry(&due[0], t("2026-03-01T09:00:11Z"))
+        .await
+        .unwrap();
+    assert!(w
+        .store
+        .missed_due_for_retry(t("2026-03-01T09:00:20Z"), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // An agent coming back makes it due at once.
+    assert_eq!(
+        w.store
+            .retry_missed_now(&w.account_id, t("2026-03-01T09:00:12Z"))
+            .await
+            .unwrap(),
+        1
+    );
+    let due = w
+        .store
+        .missed_due_for_retry(t("2026-03-01T09:00:12Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(due[0].id, enquiry.id);
+    assert_eq!(due[0].status, EnquiryStatus::Missed);
 }

@@ -11,7 +11,9 @@ use domain::routing::{
 };
 use domain::staff::{Availability, DistributionStrategy, StaffId};
 use jiff::Timestamp;
-use store::{trigger, Applied, Enquiry, NewOutgoing, RoutingChannel, RoutingState, Transfer};
+use store::{
+    trigger, Applied, Enquiry, EnquiryStatus, NewOutgoing, RoutingChannel, RoutingState, Transfer,
+};
 
 use crate::routing::events;
 use crate::state::AppState;
@@ -64,8 +66,10 @@ pub fn offers_whole_destination(snapshot: &RoutingSnapshot, decision: &RoutingDe
     }
 }
 
-/// Routes one enquiry that is due (status `routing`). Returns whether a
-/// decision was recorded (false when another worker got there first).
+/// Routes one enquiry that is due: status `routing`, or a `missed` one due
+/// for a retry (recorded only when someone can now be offered it). Returns
+/// whether a decision was recorded (false when another worker got there
+/// first, or a retry found nobody again).
 pub async fn route_enquiry(state: &AppState, enquiry: &Enquiry) -> anyhow::Result<bool> {
     let now = state.now();
     let account_id = enquiry.account_id.as_str();
@@ -107,10 +111,20 @@ pub async fn route_enquiry(state: &AppState, enquiry: &Enquiry) -> anyhow::Resul
     snapshot.attempted = routing_state.attempted.clone();
     let decision = decide(&snapshot);
     let whole = offers_whole_destination(&snapshot, &decision);
-    let why = routing_state
-        .trigger
-        .clone()
-        .unwrap_or_else(|| trigger::OPENED.to_owned());
+    let retrying = enquiry.status == EnquiryStatus::Missed;
+    if retrying && matches!(decision.outcome, RoutingOutcome::Missed { .. }) {
+        // Still nobody: it stays in the missed list, nothing to record.
+        state.store.postpone_missed_retry(enquiry, now).await?;
+        return Ok(false);
+    }
+    let why = if retrying {
+        trigger::MISSED_RETRY.to_owned()
+    } else {
+        routing_state
+            .trigger
+            .clone()
+            .unwrap_or_else(|| trigger::OPENED.to_owned())
+    };
     let applied = state
         .store
         .apply_routing_decision(enquiry, &why, &decision, &snapshot.attempted, whole, now)

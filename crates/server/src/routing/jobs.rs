@@ -16,8 +16,8 @@ use crate::workers::Job;
 const BATCH: i64 = 50;
 
 /// Promotes queued enquiries under each account's concurrent-visitor limit,
-/// routes due ones (closest to the end of their reply window first, then
-/// oldest), and sends away messages a crash left unsent.
+/// routes due ones and retries missed ones (closest to the end of their reply
+/// window first, then oldest), and sends away messages a crash left unsent.
 pub struct RoutingJob;
 
 #[async_trait::async_trait]
@@ -34,6 +34,8 @@ impl Job for RoutingJob {
         let now = state.now();
         let promoted = state.store.promote_queued(now).await?.len();
         let mut due = state.store.due_for_routing(now, BATCH).await?;
+        // Missed enquiries due for a retry wait for an agent like the rest.
+        due.extend(state.store.missed_due_for_retry(now, BATCH).await?);
         let mut waiting: Vec<WaitingEnquiry> = due
             .iter()
             .map(|e| WaitingEnquiry {

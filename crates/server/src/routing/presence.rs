@@ -14,6 +14,14 @@ use crate::state::AppState;
 /// not be withdrawn still end at their deadline.
 pub async fn availability_changed(state: &AppState, staff: &Staff) {
     if staff.availability == Availability::Available {
+        // Missed enquiries may now find someone.
+        if let Err(e) = state
+            .store
+            .retry_missed_now(&staff.account_id, state.now())
+            .await
+        {
+            tracing::error!(error = ?e, "could not schedule missed enquiries for a retry");
+        }
         state.wake.routing.notify_one();
         return;
     }

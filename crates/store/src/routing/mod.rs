@@ -11,7 +11,7 @@
 use domain::routing::{
     Attempted, RoutingRule, RoutingSettings, RoutingSettingsInput, TimeZoneName,
 };
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
@@ -33,7 +33,15 @@ pub mod trigger {
     pub const AGENT_UNAVAILABLE: &str = "agent_unavailable";
     pub const AWAY_GRACE_ENDED: &str = "away_grace_ended";
     pub const TRANSFER: &str = "transfer";
+    /// A missed enquiry looked at again (an agent became available, or its
+    /// periodic retry); recorded only when it leads to an offer.
+    pub const MISSED_RETRY: &str = "missed_retry";
 }
+
+/// How long after a decision that found nobody a missed enquiry is looked at
+/// again (sooner when an agent becomes available). It stays in the missed
+/// list meanwhile; its away message is not repeated.
+pub const MISSED_RETRY: SignedDuration = SignedDuration::from_secs(10);
 
 /// What routing keeps on an enquiry between decisions (`enquiries.routing_state`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::{
     read_enquiry, trigger, Accepted, Applied, EndedOffer, Offer, PendingRound, RoutingState,
-    OFFER_NOT_OPEN, OFFER_TAKEN,
+    MISSED_RETRY, OFFER_NOT_OPEN, OFFER_TAKEN,
 };
 use crate::enquiries::{enquiry_from_row, Enquiry, ENQUIRY_COLUMNS};
 use crate::error::{Context, StoreError};
@@ -69,13 +69,18 @@ impl Store {
             RoutingOutcome::Missed { .. } => ("missed", enquiry.destination_id.clone()),
         };
         let missed_at = (status == "missed").then_some(ms(at));
+        // A missed enquiry is looked at again later, in case someone can take
+        // it by then (see `missed_due_for_retry`).
+        let route_at = missed_at.map(|_| ms(at + MISSED_RETRY));
         let done = sqlx::query(
-            "UPDATE enquiries SET status = $1, destination_id = $2, route_at = NULL,
-                 routing_state = $3, missed_at = COALESCE($4, missed_at), updated_at = $5
-             WHERE account_id = $6 AND id = $7 AND status = 'routing' AND updated_at = $8",
+            "UPDATE enquiries SET status = $1, destination_id = $2, route_at = $3,
+                 routing_state = $4, missed_at = COALESCE($5, missed_at), updated_at = $6
+             WHERE account_id = $7 AND id = $8 AND status IN ('routing', 'missed')
+               AND updated_at = $9",
         )
         .bind(status)
         .bind(&destination_id)
+        .bind(route_at)
         .bind(state.to_json())
         .bind(missed_at)
         .bind(ms(at))

@@ -196,3 +196,75 @@ impl Store {
         Ok(rerouted)
     }
 }
+
+impl Store {
+    /// Missed enquiries whose retry is due (`route_at`), not standby, on an
+    /// `active` channel, in the order the caller sorts them.
+    pub async fn missed_due_for_retry(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Enquiry>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM enquiries e
+             JOIN channels c ON c.account_id = e.account_id AND c.id = e.channel_id
+             WHERE e.status = 'missed' AND e.standby = 0 AND c.status = 'active'
+               AND e.route_at IS NOT NULL AND e.route_at <= $1
+             ORDER BY e.route_at, e.id LIMIT $2",
+            prefixed_enquiry_columns()
+        );
+        let rows = sqlx::query(&sql)
+            .bind(ms(now))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .context("reading missed enquiries due for a retry")?;
+        rows.iter()
+            .map(enquiry_from_row)
+            .collect::<Result<_, _>>()
+            .context("decoding missed enquiries")
+    }
+
+    /// A retry found nobody again: look again after [`super::MISSED_RETRY`].
+    /// Writes nothing else (no trace: nothing changed).
+    pub async fn postpone_missed_retry(
+        &self,
+        enquiry: &Enquiry,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE enquiries SET route_at = $1
+             WHERE account_id = $2 AND id = $3 AND status = 'missed' AND updated_at = $4",
+        )
+        .bind(ms(truncate(now) + super::MISSED_RETRY))
+        .bind(&enquiry.account_id)
+        .bind(&enquiry.id)
+        .bind(ms(enquiry.updated_at))
+        .execute(&mut *tx)
+        .await
+        .context("postponing a missed enquiry's retry")?;
+        tx.commit().await
+    }
+
+    /// An agent became available: the account's missed enquiries are due for
+    /// a retry now. Returns how many.
+    pub async fn retry_missed_now(
+        &self,
+        account_id: &str,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE enquiries SET route_at = $1
+             WHERE account_id = $2 AND status = 'missed' AND standby = 0",
+        )
+        .bind(ms(truncate(now)))
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await
+        .context("making missed enquiries due for a retry")?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -22,6 +22,19 @@ pub const DEFAULT_GRAPH_VERSION: &str = "v25.0";
 /// `channel_check_interval_secs` is unset: every 10 minutes.
 pub const DEFAULT_CHANNEL_CHECK_INTERVAL_SECS: u64 = 600;
 
+/// The outbox's first retry delay when `outbox_retry_initial_ms` is unset.
+pub const DEFAULT_OUTBOX_RETRY_INITIAL_MS: u64 = 1_000;
+/// The outbox's longest back-off wait when `outbox_retry_max_ms` is unset.
+pub const DEFAULT_OUTBOX_RETRY_MAX_MS: u64 = 60_000;
+/// How long a retryable send is tried before it is failed, when
+/// `outbox_give_up_after_secs` is unset: 10 minutes.
+pub const DEFAULT_OUTBOX_GIVE_UP_AFTER_SECS: u64 = 600;
+/// Days processed webhook deliveries (and their dedupe keys) are kept when
+/// `inbox_retention_days` is unset.
+pub const DEFAULT_INBOX_RETENTION_DAYS: u64 = 7;
+/// Days the browsers' event log is kept when `event_retention_days` is unset.
+pub const DEFAULT_EVENT_RETENTION_DAYS: u64 = 7;
+
 /// A value that must never be printed: its `Debug` and `Display` say `[redacted]`.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(String);
@@ -65,6 +78,17 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How often each connected channel's Facebook access is checked.
     pub channel_check_interval_secs: u64,
+    /// The outbox's first retry delay (doubling on each next attempt).
+    pub outbox_retry_initial_ms: u64,
+    /// The outbox's longest back-off wait. Facebook's own rate-limit
+    /// estimate is honoured even when it is longer.
+    pub outbox_retry_max_ms: u64,
+    /// A send still failing this long after it was queued is failed.
+    pub outbox_give_up_after_secs: u64,
+    /// Processed webhook deliveries and their dedupe keys are deleted after this.
+    pub inbox_retention_days: u64,
+    /// The browsers' event log (reconnect catch-up) is deleted after this.
+    pub event_retention_days: u64,
 }
 
 /// One layer of optional settings: a TOML file, the environment or flags.
@@ -84,6 +108,11 @@ pub struct ConfigLayer {
     pub secret_key: Option<String>,
     pub max_body_bytes: Option<String>,
     pub channel_check_interval_secs: Option<String>,
+    pub outbox_retry_initial_ms: Option<String>,
+    pub outbox_retry_max_ms: Option<String>,
+    pub outbox_give_up_after_secs: Option<String>,
+    pub inbox_retention_days: Option<String>,
+    pub event_retention_days: Option<String>,
 }
 
 /// The keys a layer knows, as written in TOML; the environment variable is
@@ -102,6 +131,11 @@ pub const KEYS: &[&str] = &[
     "secret_key",
     "max_body_bytes",
     "channel_check_interval_secs",
+    "outbox_retry_initial_ms",
+    "outbox_retry_max_ms",
+    "outbox_give_up_after_secs",
+    "inbox_retention_days",
+    "event_retention_days",
 ];
 
 /// A setting that stops start-up; the message names the setting.
@@ -137,6 +171,11 @@ impl ConfigLayer {
             "secret_key" => &mut self.secret_key,
             "max_body_bytes" => &mut self.max_body_bytes,
             "channel_check_interval_secs" => &mut self.channel_check_interval_secs,
+            "outbox_retry_initial_ms" => &mut self.outbox_retry_initial_ms,
+            "outbox_retry_max_ms" => &mut self.outbox_retry_max_ms,
+            "outbox_give_up_after_secs" => &mut self.outbox_give_up_after_secs,
+            "inbox_retention_days" => &mut self.inbox_retention_days,
+            "event_retention_days" => &mut self.event_retention_days,
             _ => return,
         };
         *slot = Some(value);
@@ -204,7 +243,29 @@ impl ConfigLayer {
             channel_check_interval_secs: self
                 .channel_check_interval_secs
                 .or(base.channel_check_interval_secs),
+            outbox_retry_initial_ms: self
+                .outbox_retry_initial_ms
+                .or(base.outbox_retry_initial_ms),
+            outbox_retry_max_ms: self.outbox_retry_max_ms.or(base.outbox_retry_max_ms),
+            outbox_give_up_after_secs: self
+                .outbox_give_up_after_secs
+                .or(base.outbox_give_up_after_secs),
+            inbox_retention_days: self.inbox_retention_days.or(base.inbox_retention_days),
+            event_retention_days: self.event_retention_days.or(base.event_retention_days),
         }
+    }
+}
+
+/// A whole number ≥ 1 of `unit`, or `default` when unset.
+fn positive(key: &str, value: Option<&str>, default: u64, unit: &str) -> Result<u64, ConfigError> {
+    match value {
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| ConfigError::new(key, format!("must be a number of {unit} ≥ 1"))),
+        None => Ok(default),
     }
 }
 
@@ -295,6 +356,42 @@ impl Config {
             })?,
             None => DEFAULT_CHANNEL_CHECK_INTERVAL_SECS,
         };
+        let outbox_retry_initial_ms = positive(
+            "outbox_retry_initial_ms",
+            layer.outbox_retry_initial_ms.as_deref(),
+            DEFAULT_OUTBOX_RETRY_INITIAL_MS,
+            "milliseconds",
+        )?;
+        let outbox_retry_max_ms = positive(
+            "outbox_retry_max_ms",
+            layer.outbox_retry_max_ms.as_deref(),
+            DEFAULT_OUTBOX_RETRY_MAX_MS.max(outbox_retry_initial_ms),
+            "milliseconds",
+        )?;
+        if outbox_retry_max_ms < outbox_retry_initial_ms {
+            return Err(ConfigError::new(
+                "outbox_retry_max_ms",
+                "must not be less than outbox_retry_initial_ms",
+            ));
+        }
+        let outbox_give_up_after_secs = positive(
+            "outbox_give_up_after_secs",
+            layer.outbox_give_up_after_secs.as_deref(),
+            DEFAULT_OUTBOX_GIVE_UP_AFTER_SECS,
+            "seconds",
+        )?;
+        let inbox_retention_days = positive(
+            "inbox_retention_days",
+            layer.inbox_retention_days.as_deref(),
+            DEFAULT_INBOX_RETENTION_DAYS,
+            "days",
+        )?;
+        let event_retention_days = positive(
+            "event_retention_days",
+            layer.event_retention_days.as_deref(),
+            DEFAULT_EVENT_RETENTION_DAYS,
+            "days",
+        )?;
         Ok(Self {
             listen,
             data_dir,
@@ -315,6 +412,11 @@ impl Config {
             secret_key: layer.secret_key.map(Secret::new),
             max_body_bytes,
             channel_check_interval_secs,
+            outbox_retry_initial_ms,
+            outbox_retry_max_ms,
+            outbox_give_up_after_secs,
+            inbox_retention_days,
+            event_retention_days,
         })
     }
 
@@ -396,6 +498,61 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.key, "channel_check_interval_secs");
+    }
+
+    #[test]
+    fn outbox_retries_and_retention_have_defaults_and_take_settings() {
+        let config =
+            Config::load(Default::default(), Default::default(), Default::default()).unwrap();
+        assert_eq!(
+            (
+                config.outbox_retry_initial_ms,
+                config.outbox_retry_max_ms,
+                config.outbox_give_up_after_secs,
+                config.inbox_retention_days,
+                config.event_retention_days
+            ),
+            (1_000, 60_000, 600, 7, 7)
+        );
+        let (file, unknown) = ConfigLayer::from_toml(
+            "outbox_retry_initial_ms = 20\noutbox_retry_max_ms = 200\n\
+             outbox_give_up_after_secs = 30\ninbox_retention_days = 2\nevent_retention_days = 3",
+        )
+        .unwrap();
+        assert!(unknown.is_empty(), "{unknown:?}");
+        let config = Config::load(file, Default::default(), Default::default()).unwrap();
+        assert_eq!(
+            (
+                config.outbox_retry_initial_ms,
+                config.outbox_retry_max_ms,
+                config.outbox_give_up_after_secs,
+                config.inbox_retention_days,
+                config.event_retention_days
+            ),
+            (20, 200, 30, 2, 3)
+        );
+    }
+
+    #[test]
+    fn a_retry_cap_below_the_first_delay_or_a_zero_retention_is_refused() {
+        let err = Config::load(
+            Default::default(),
+            env(&[
+                ("OMNIDESK_OUTBOX_RETRY_INITIAL_MS", "5000"),
+                ("OMNIDESK_OUTBOX_RETRY_MAX_MS", "1000"),
+            ]),
+            Default::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.key, "outbox_retry_max_ms");
+        let err = Config::load(
+            Default::default(),
+            env(&[("OMNIDESK_INBOX_RETENTION_DAYS", "0")]),
+            Default::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.key, "inbox_retention_days");
+        assert!(err.to_string().contains("days ≥ 1"), "{err}");
     }
 
     #[test]

@@ -82,7 +82,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let app = routes::app(self.state.clone());
         let stop_workers = CancellationToken::new();
-        let worker_tasks: Vec<_> = workers::all()
+        let worker_tasks: Vec<_> = workers::all(&self.state.config)
             .into_iter()
             .map(|job| workers::spawn(job, self.state.clone(), stop_workers.clone()))
             .collect();

@@ -11,7 +11,10 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::Config;
 use crate::state::AppState;
+
+pub mod retention;
 
 /// Wake-ups for the workers: whoever creates work for a worker notifies it,
 /// so it starts at once instead of at its next poll.
@@ -78,21 +81,31 @@ pub fn spawn(job: Arc<dyn Job>, state: AppState, stop: CancellationToken) -> Joi
     })
 }
 
-/// Every background job of the server.
-pub fn all() -> Vec<Arc<dyn Job>> {
-    let mut jobs = others();
+/// Every background job of the server, configured from `config`.
+pub fn all(config: &Config) -> Vec<Arc<dyn Job>> {
+    let mut jobs = others(config);
     jobs.push(Arc::new(crate::channels::check::ChannelCheckJob::new()));
+    jobs.push(Arc::new(retention::RetentionJob::new(config)));
     jobs
 }
 
 /// The jobs of the inbox, routing and outbox.
-fn others() -> Vec<Arc<dyn Job>> {
+fn others(config: &Config) -> Vec<Arc<dyn Job>> {
     vec![
-        Arc::new(crate::outbox::OutboxWorker::new(Default::default())),
+        Arc::new(crate::outbox::OutboxWorker::new(outbox_retry(config))),
         Arc::new(crate::routing::RoutingJob),
         Arc::new(crate::routing::TimerJob),
         Arc::new(crate::inbound::InboxJob),
         Arc::new(crate::inbound::MediaJob::default()),
         Arc::new(crate::inbound::ProfileJob),
     ]
+}
+
+/// The outbox's retry schedule from the configuration.
+pub fn outbox_retry(config: &Config) -> crate::outbox::policy::RetryPolicy {
+    crate::outbox::policy::RetryPolicy {
+        base: Duration::from_millis(config.outbox_retry_initial_ms),
+        max_delay: Duration::from_millis(config.outbox_retry_max_ms),
+        give_up_after: Duration::from_secs(config.outbox_give_up_after_secs),
+    }
 }

@@ -863,13 +863,15 @@ async fn messages_arriving_while_suspended_are_kept_and_routed_in_order_after_re
         .iter()
         .map(|o| o["enquiry_id"].as_str().unwrap())
         .collect();
-    let mut by_arrival: Vec<(String, String)> = stored
+    // Compare times as times: RFC 3339 text drops trailing zeros of the
+    // fraction, so ".5Z" would sort after ".512Z" as a string.
+    let mut by_arrival: Vec<(jiff::Timestamp, String)> = stored
         .as_array()
         .unwrap()
         .iter()
         .map(|e| {
             (
-                e["opened_at"].as_str().unwrap().to_owned(),
+                e["opened_at"].as_str().unwrap().parse().unwrap(),
                 e["id"].as_str().unwrap().to_owned(),
             )
         })

@@ -523,3 +523,42 @@ async fn injected_faults_produce_transient_errors_until_cleared() {
     send().await.unwrap();
     emu.graph.me(&c.user_token).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_rate_limit_fault_carries_the_scripted_time_to_regain_access() {
+    let emu = TestEmulator::start().await;
+    let c = connected_with_inbound(&emu).await;
+    let hi = SendRequest::text(&c.psid, "hi");
+    emu.control
+        .set_fault(
+            "messages",
+            &Fault {
+                rate_limit: Some(613),
+                regain_access_minutes: Some(0),
+                times: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let err = emu
+        .graph
+        .send_message(&c.page_id, &c.page_token, &hi)
+        .await
+        .unwrap_err();
+    assert_eq!(codes(&err), (613, None));
+    assert!(
+        matches!(
+            err,
+            messenger::GraphError::Api {
+                retry_after_minutes: Some(0),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    emu.graph
+        .send_message(&c.page_id, &c.page_token, &hi)
+        .await
+        .expect("the limit clears after the scripted call");
+}

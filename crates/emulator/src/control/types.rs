@@ -216,6 +216,11 @@ pub struct Fault {
     /// Answer with this rate-limit code (613 or 80006) and usage headers.
     #[serde(default)]
     pub rate_limit: Option<u32>,
+    /// The rate limit's `estimated_time_to_regain_access` in minutes (in
+    /// `X-Business-Use-Case-Usage`); 5 when absent. 0 lets a test see a
+    /// limit clear without waiting minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regain_access_minutes: Option<u64>,
     /// Answer with error 1200 "Temporary send message failure".
     #[serde(default)]
     pub error_1200: bool,

@@ -273,7 +273,7 @@ pub async fn apply_fault(
             "call_count": 100,
             "total_cputime": 30,
             "total_time": 40,
-            "estimated_time_to_regain_access": 5
+            "estimated_time_to_regain_access": fault.regain_access_minutes.unwrap_or(5)
         }]});
         let message = if code == 613 {
             "(#613) Calls to this api have exceeded the rate limit."

@@ -42,22 +42,23 @@ pub fn banner(info: &DemoInfo) -> String {
     }
     line(String::new());
     line(
-        "  Try it (nobody is online, so a new enquiry is missed until someone picks it up):".into(),
+        "  Try it: log in, take the newest missed enquiry (nobody is online), pick it up, reply:"
+            .into(),
     );
     let admin = info
         .logins
         .first()
         .map(|l| l.email.as_str())
         .unwrap_or_default();
+    let password = &info.password;
     line(format!(
-        "    CSRF=$(curl -s -c demo.jar -H 'content-type: application/json' -d '{{\"email\":\"{admin}\",\"password\":\"{}\"}}' {server}/api/v1/auth/login | sed -E 's/.*\"csrf_token\":\"([^\"]+)\".*/\\1/')",
-        info.password
+        r#"    CSRF=$(curl -s -c demo.jar -H 'content-type: application/json' -d '{{"email":"{admin}","password":"{password}"}}' {server}/api/v1/auth/login | sed -E 's/.*"csrf_token":"([^"]+)".*/\1/')"#
     ));
     line(format!(
-        "    curl -s -b demo.jar '{server}/api/v1/enquiries?status=missed'"
+        r#"    E=$(curl -s -b demo.jar '{server}/api/v1/enquiries?status=missed' | sed -E 's/^\{{"items":\[\{{"id":"([^"]+)".*/\1/'); echo "$E""#
     ));
     line(format!(
-        "    E=<an enquiry id>; curl -s -b demo.jar -H \"X-CSRF-Token: $CSRF\" -X POST {server}/api/v1/enquiries/$E/pick-up && curl -s -b demo.jar -H \"X-CSRF-Token: $CSRF\" -H 'content-type: application/json' -d '{{\"text\":\"Hello from omnidesk!\"}}' {server}/api/v1/enquiries/$E/messages"
+        r#"    curl -s -b demo.jar -H "X-CSRF-Token: $CSRF" -X POST {server}/api/v1/enquiries/$E/pick-up && curl -s -b demo.jar -H "X-CSRF-Token: $CSRF" -H 'content-type: application/json' -d '{{"text":"Hello from omnidesk!"}}' {server}/api/v1/enquiries/$E/messages"#
     ));
     line(String::new());
     line("  Ctrl-C stops the server and the emulator.".into());
@@ -127,7 +128,8 @@ mod tests {
         let curls: Vec<_> = text.lines().filter(|l| l.contains("curl ")).collect();
         assert_eq!(curls.len(), 3, "{text}");
         assert!(curls[0].contains("/api/v1/auth/login"));
-        assert!(curls[1].contains("/api/v1/enquiries"));
-        assert!(curls[2].contains("/messages") && curls[2].contains("X-CSRF-Token"));
+        assert!(curls[1].contains("/api/v1/enquiries?status=missed"));
+        assert!(curls[2].contains("/pick-up") && curls[2].contains("/messages"));
+        assert!(curls[2].contains("X-CSRF-Token: $CSRF") && curls[2].contains("$E"));
     }
 }

@@ -12,6 +12,7 @@ use emulator::control::types::Fault;
 use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use server::config::Config;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 type Socket =
@@ -44,7 +45,17 @@ struct Desk {
 }
 
 async fn desk(backend: Backend, display_name_format: &str, human_agent_tag: bool) -> Desk {
-    let app = TestApp::spawn_with_emulator(backend).await;
+    desk_with(backend, display_name_format, human_agent_tag, |_| {}).await
+}
+
+/// [`desk`] on a server whose configuration `tweak` adjusted.
+async fn desk_with(
+    backend: Backend,
+    display_name_format: &str,
+    human_agent_tag: bool,
+    tweak: fn(&mut Config),
+) -> Desk {
+    let app = TestApp::spawn_with_emulator_and(backend, tweak).await;
     let admin = app.new_account("Shop").await;
     let me = admin.get("/api/v1/me").await.1;
     let my_id = me["staff"]["id"].as_str().unwrap().to_owned();
@@ -406,6 +417,107 @@ async fn replies_during_an_outage_are_delivered_in_order_once_it_recovers(backen
     assert_eq!(texts, ["one", "two", "three"]);
 }
 
+/// Retries after milliseconds and a 2-second give-up bound (the
+/// `outbox_retry_*` settings), so rate-limit cases take moments.
+fn quick_retries(config: &mut Config) {
+    config.outbox_retry_initial_ms = 20;
+    config.outbox_retry_max_ms = 100;
+    config.outbox_give_up_after_secs = 2;
+}
+
+impl Desk {
+    /// Waits until the automatic welcome reached the visitor, so faults set
+    /// afterwards meet only the replies of the test.
+    async fn welcomed(&self, psid: &str) {
+        let fb = self.app.fb();
+        eventually("the welcome message", || {
+            let fb = fb.clone();
+            async move {
+                let items = fb.received(psid).await.ok()?;
+                items
+                    .iter()
+                    .any(|i| {
+                        i.text
+                            .as_deref()
+                            .is_some_and(|t| t.starts_with("Thanks for your message"))
+                    })
+                    .then_some(())
+            }
+        })
+        .await;
+    }
+
+    /// Sets a rate-limit fault on the Send API whose usage header says the
+    /// limit lifts at once (`estimated_time_to_regain_access: 0`).
+    async fn rate_limit(&self, code: u32, times: Option<u32>) {
+        self.app
+            .fb()
+            .set_fault(
+                "messages",
+                &Fault {
+                    rate_limit: Some(code),
+                    regain_access_minutes: Some(0),
+                    times,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+}
+
+async fn a_rate_limited_reply_is_delivered_once_the_limit_clears(backend: Backend) {
+    let desk = desk_with(backend, "none", false, quick_retries).await;
+    let mut socket = desk.socket(None).await;
+    let (psid, enquiry) = desk.visitor_is_served(&mut socket, "Rita").await;
+    desk.welcomed(&psid).await;
+    desk.rate_limit(613, Some(3)).await;
+
+    let (status, message) = desk.reply(&enquiry, "on its way").await;
+    assert_eq!(status, StatusCode::CREATED, "{message}");
+    let settled = next_event(&mut socket, |e| {
+        e["type"] == "message.status" && e["data"]["message_id"] == message["id"]
+    })
+    .await;
+    assert_eq!(settled["data"]["status"], "sent", "{settled}");
+    let received = desk.received_texts(&psid, 1).await;
+    let texts: Vec<&str> = received
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["on its way"], "delivered exactly once");
+    let faults = desk.app.fb().faults().await.unwrap();
+    assert!(
+        !faults.contains_key("messages"),
+        "every rate-limited call was made first: {faults:?}"
+    );
+}
+
+async fn a_rate_limit_that_never_clears_fails_the_reply_with_facebooks_reason(backend: Backend) {
+    let desk = desk_with(backend, "none", false, quick_retries).await;
+    let mut socket = desk.socket(None).await;
+    let (psid, enquiry) = desk.visitor_is_served(&mut socket, "Ravi").await;
+    desk.welcomed(&psid).await;
+    desk.rate_limit(80006, None).await;
+
+    let (status, message) = desk.reply(&enquiry, "are you there?").await;
+    assert_eq!(status, StatusCode::CREATED, "{message}");
+    let settled = next_event(&mut socket, |e| {
+        e["type"] == "message.status" && e["data"]["message_id"] == message["id"]
+    })
+    .await;
+    assert_eq!(settled["data"]["status"], "failed", "{settled}");
+    let reason = settled["data"]["failure_reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("gave up after") && reason.contains("too many messages"),
+        "{reason}"
+    );
+    let received = desk.app.fb().received(&psid).await.unwrap();
+    assert!(received
+        .iter()
+        .all(|i| i.text.as_deref() != Some("are you there?")));
+}
+
 async fn a_reconnecting_socket_receives_what_it_missed(backend: Backend) {
     let desk = desk(backend, "none", false).await;
     let mut socket = desk.socket(None).await;
@@ -552,6 +664,8 @@ on_both_backends!(
     files_are_uploaded_to_messenger_and_over_25_mb_is_refused,
     a_lapsed_window_refuses_with_the_exact_message_unless_the_tag_is_allowed,
     replies_during_an_outage_are_delivered_in_order_once_it_recovers,
+    a_rate_limited_reply_is_delivered_once_the_limit_clears,
+    a_rate_limit_that_never_clears_fails_the_reply_with_facebooks_reason,
     a_reconnecting_socket_receives_what_it_missed,
     closing_and_transferring_need_the_serving_agent_and_free_the_enquiry,
 );

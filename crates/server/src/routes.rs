@@ -38,6 +38,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "routing", description = "Offers, missed enquiries, routing traces, the simulator"),
         (name = "enquiries", description = "Enquiries, their messages and files"),
         (name = "health", description = "Probes"),
+        (name = "webhooks", description = "Callbacks Facebook calls: webhook deliveries, deauthorize"),
     )
 )]
 struct ApiDoc;
@@ -98,6 +99,10 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(facebook_login::callback))
         .routes(routes!(facebook_login::get_login))
         .routes(routes!(facebook_login::connect_pages))
+        // Facebook's callbacks have states of their own; merged here so the
+        // document covers them like every other route.
+        .merge(crate::webhooks::router(state.clone()))
+        .merge(crate::webhooks::deauthorize::router(state.clone()))
         .with_state(state)
         .split_for_parts();
     (router, openapi)
@@ -107,11 +112,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
 /// (request ids, tracing, body limits, panics as 500s, security headers).
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
-    let webhooks = crate::webhooks::router(state.clone());
-    let deauthorize = crate::webhooks::deauthorize::router(state.clone());
     let (api, openapi) = api(state);
-    let api = api.merge(deauthorize);
-    let api = api.merge(webhooks);
     let openapi_json = openapi
         .to_pretty_json()
         .expect("the OpenAPI document serialises");

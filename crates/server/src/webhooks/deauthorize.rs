@@ -9,12 +9,13 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::post;
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use store::FACEBOOK_MESSENGER;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::channels::disconnect;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// Why channels are disconnected by the callback, as admins read it.
@@ -22,12 +23,21 @@ pub const REASON: &str =
     "the Facebook user who connected this Page removed the app (deauthorize callback)";
 
 /// `POST /webhooks/facebook/deauthorize`.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/webhooks/facebook/deauthorize", post(deauthorize))
+pub fn router(state: AppState) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(deauthorize))
         .with_state(state)
 }
 
+/// Facebook's deauthorize callback: disconnects every channel the user who
+/// removed the app had connected.
+#[utoipa::path(post, path = "/webhooks/facebook/deauthorize", tag = "webhooks",
+    request_body(content = Object, content_type = "application/x-www-form-urlencoded",
+        description = "`signed_request`: Facebook's signed request naming the user"),
+    responses((status = 200, body = Object,
+            description = "`{\"disconnected\": n}`: channels newly disconnected"),
+        (status = 400, body = ErrorBody, description = "Not a form, or a bad signed_request"),
+        (status = 403, body = ErrorBody, description = "No app secret is configured")))]
 async fn deauthorize(
     State(state): State<AppState>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,

@@ -14,12 +14,13 @@ use axum::body::{to_bytes, Body};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use ingest::Ingest;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// Largest delivery accepted (Facebook batches up to 1000 events).
@@ -33,14 +34,36 @@ struct WebhookState {
 
 /// `GET/POST /webhooks/facebook`, with its own group-commit writer (started
 /// here, stopped when the router is dropped).
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState) -> OpenApiRouter<AppState> {
     let ingest = Ingest::spawn(state.store.clone(), state.wake.inbox.clone());
-    Router::new()
-        .route("/webhooks/facebook", get(handshake).post(receive))
+    OpenApiRouter::new()
+        .routes(routes!(handshake, receive))
         .with_state(WebhookState { app: state, ingest })
 }
 
+/// The handshake's query, as Facebook sends it (documentation only: the
+/// handler reads the raw map so a missing field is the protocol's refusal).
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+struct HandshakeQuery {
+    /// Always `subscribe`.
+    #[param(rename = "hub.mode")]
+    mode: String,
+    /// Must equal the configured `facebook_verify_token`.
+    #[param(rename = "hub.verify_token")]
+    verify_token: String,
+    /// Echoed back when the token matches.
+    #[param(rename = "hub.challenge")]
+    challenge: String,
+}
+
 /// The verification handshake: echo `hub.challenge` when the verify token matches.
+#[utoipa::path(get, path = "/webhooks/facebook", tag = "webhooks", params(HandshakeQuery),
+    responses((status = 200, content_type = "text/plain", body = String,
+            description = "The `hub.challenge`, verbatim"),
+        (status = 403, content_type = "text/plain", body = String,
+            description = "Wrong mode or verify token")))]
 async fn handshake(
     State(state): State<WebhookState>,
     Query(query): Query<HashMap<String, String>>,
@@ -61,6 +84,15 @@ async fn handshake(
 }
 
 /// A delivery: verified, stored durably, then acknowledged.
+#[utoipa::path(post, path = "/webhooks/facebook", tag = "webhooks",
+    params(("X-Hub-Signature-256" = String, Header,
+        description = "`sha256=` + hex HMAC-SHA256 of the raw body with the app secret")),
+    request_body(content = Object, content_type = "application/json",
+        description = "A Messenger webhook batch (`object: page`, `entry[]`), at most 4 MiB"),
+    responses((status = 200, content_type = "text/plain", body = String,
+            description = "`EVENT_RECEIVED`: stored durably"),
+        (status = 403, body = ErrorBody, description = "Bad signature or no app secret configured"),
+        (status = 413, body = ErrorBody)))]
 async fn receive(
     State(state): State<WebhookState>,
     headers: HeaderMap,

@@ -56,6 +56,7 @@ contract!(
     a_picked_up_enquiry_cannot_be_picked_up_twice,
     a_stale_decision_writes_nothing,
     missed_enquiries_come_due_for_a_retry_later_or_when_asked,
+    a_deleted_agents_active_enquiries_are_routed_again_at_once,
 );
 
 struct World {
@@ -863,4 +864,34 @@ async fn missed_enquiries_come_due_for_a_retry_later_or_when_asked(
         .unwrap();
     assert_eq!(due[0].id, enquiry.id);
     assert_eq!(due[0].status, EnquiryStatus::Missed);
+}
+
+async fn a_deleted_agents_active_enquiries_are_routed_again_at_once(
+    _db: &TestDatabase,
+    store: Store,
+) {
+    let w = world(store).await;
+    let enquiry = w.visitor_writes("p1", t("2026-03-01T09:00:00Z")).await;
+    let offers = offers_of(&w.route_all(t("2026-03-01T09:00:01Z")).await[0]);
+    let agent = offers[0].staff_id.clone();
+    w.store
+        .accept_offer(
+            &w.account_id,
+            &offers[0].id,
+            &agent,
+            t("2026-03-01T09:00:02Z"),
+        )
+        .await
+        .unwrap();
+    w.store.delete_staff(&w.account_id, &agent).await.unwrap();
+    let rerouted = w
+        .store
+        .reroute_after_grace(t("2026-03-01T09:00:03Z"))
+        .await
+        .unwrap();
+    assert_eq!(rerouted.len(), 1);
+    assert_eq!(rerouted[0].enquiry.id, enquiry.id);
+    assert_eq!(rerouted[0].reason, "agent_removed");
+    assert_eq!(rerouted[0].previous_staff_id, agent);
+    assert_eq!(w.enquiry(&enquiry.id).await.status, EnquiryStatus::Routing);
 }

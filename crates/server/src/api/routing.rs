@@ -109,7 +109,8 @@ pub async fn pick_up(
 pub struct TraceView {
     pub id: String,
     /// Why routing ran: `opened`, `offer_timed_out`, `declined`,
-    /// `agent_unavailable`, `away_grace_ended`, `transfer`, `missed_retry`.
+    /// `agent_unavailable`, `away_grace_ended`, `agent_removed`, `transfer`,
+    /// `missed_retry`.
     pub trigger: String,
     #[schema(value_type = String)]
     pub at: Timestamp,

@@ -102,8 +102,9 @@ pub async fn missed(state: &AppState, enquiry: &Enquiry, reason: Option<Value>) 
 }
 
 /// `enquiry.unassigned`, to the account: an agent no longer serves the
-/// enquiry and it is being routed again (`reason`: `away_grace_ended`).
-pub async fn unassigned(state: &AppState, unassigned: &Unassigned, reason: &str) {
+/// enquiry and it is being routed again (`reason`: `away_grace_ended` or
+/// `agent_removed`).
+pub async fn unassigned(state: &AppState, unassigned: &Unassigned) {
     let enquiry = &unassigned.enquiry;
     state
         .events
@@ -117,7 +118,7 @@ pub async fn unassigned(state: &AppState, unassigned: &Unassigned, reason: &str)
                 "channel_id": enquiry.channel_id,
                 "visitor_id": enquiry.visitor_id,
                 "staff_id": unassigned.previous_staff_id,
-                "reason": reason,
+                "reason": unassigned.reason,
             }),
         )
         .await;

@@ -104,7 +104,7 @@ impl Job for TimerJob {
         let rerouted = state.store.reroute_after_grace(now).await?;
         for unassigned in &rerouted {
             tracing::info!(enquiry_id = %unassigned.enquiry.id, "re-routing after the away grace period");
-            events::unassigned(state, unassigned, "away_grace_ended").await;
+            events::unassigned(state, unassigned).await;
         }
         if expired.iter().any(|e| e.enquiry_rerouted) || !rerouted.is_empty() {
             state.wake.routing.notify_one();

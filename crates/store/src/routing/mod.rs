@@ -32,6 +32,8 @@ pub mod trigger {
     pub const DECLINED: &str = "declined";
     pub const AGENT_UNAVAILABLE: &str = "agent_unavailable";
     pub const AWAY_GRACE_ENDED: &str = "away_grace_ended";
+    /// The agent serving it was deleted.
+    pub const AGENT_REMOVED: &str = "agent_removed";
     pub const TRANSFER: &str = "transfer";
     /// A missed enquiry looked at again (an agent became available, or its
     /// periodic retry); recorded only when it leads to an offer.

@@ -2,6 +2,7 @@
 //! period after an agent goes away.
 
 use jiff::Timestamp;
+use sqlx::Row;
 
 use super::{prefixed_enquiry_columns, read_enquiry, trigger, RoutingState};
 use crate::enquiries::{enquiry_from_row, Enquiry};
@@ -15,6 +16,9 @@ pub struct Unassigned {
     /// Now `routing`, due at once.
     pub enquiry: Enquiry,
     pub previous_staff_id: String,
+    /// [`trigger::AWAY_GRACE_ENDED`], or [`trigger::AGENT_REMOVED`] when the
+    /// agent no longer exists.
+    pub reason: &'static str,
 }
 
 impl Store {
@@ -142,14 +146,16 @@ impl Store {
     }
 
     /// Active enquiries whose agent has been away or offline for longer than
-    /// the account's grace period go back to routing. Returns them.
+    /// the account's grace period (or was deleted) go back to routing.
+    /// Returns them.
     pub async fn reroute_after_grace(&self, now: Timestamp) -> Result<Vec<Unassigned>, StoreError> {
         let sql = format!(
-            "SELECT {} FROM enquiries e
-             JOIN staff s ON s.account_id = e.account_id AND s.id = e.assigned_staff_id
+            "SELECT {}, s.id AS staff_present FROM enquiries e
+             LEFT JOIN staff s ON s.account_id = e.account_id AND s.id = e.assigned_staff_id
              JOIN accounts a ON a.id = e.account_id
-             WHERE e.status = 'active' AND s.availability <> 'available'
-               AND s.availability_changed_at + a.away_grace_secs * 1000 <= $1
+             WHERE e.status = 'active'
+               AND (s.id IS NULL OR (s.availability <> 'available'
+                    AND s.availability_changed_at + a.away_grace_secs * 1000 <= $1))
              ORDER BY e.id LIMIT 100",
             prefixed_enquiry_columns()
         );
@@ -162,8 +168,17 @@ impl Store {
         let mut rerouted = Vec::new();
         for row in &rows {
             let enquiry = enquiry_from_row(row).context("decoding an enquiry")?;
+            let present: Option<String> = row
+                .try_get("staff_present")
+                .context("decoding an enquiry")?;
+            // A deleted agent's enquiries need no grace period.
+            let reason = if present.is_some() {
+                trigger::AWAY_GRACE_ENDED
+            } else {
+                trigger::AGENT_REMOVED
+            };
             let state = RoutingState {
-                trigger: Some(trigger::AWAY_GRACE_ENDED.into()),
+                trigger: Some(reason.into()),
                 ..RoutingState::default()
             };
             let mut tx = self.write_tx().await?;
@@ -188,6 +203,7 @@ impl Store {
                 rerouted.push(Unassigned {
                     enquiry: fresh,
                     previous_staff_id: enquiry.assigned_staff_id.clone().unwrap_or_default(),
+                    reason,
                 });
             } else {
                 tx.rollback().await?;

@@ -13,11 +13,9 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{channels, facebook_login};
-use crate::api::{
-    attachments, destinations, enquiries, health, offers, routing, session, staff, tokens,
-};
 use crate::api::conversation;
+use crate::api::{attachments, channels, enquiries, facebook_login};
+use crate::api::{destinations, health, offers, routing, session, staff, tokens};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -34,9 +32,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "api-tokens", description = "Bearer tokens for integrations (admins)"),
         (name = "destinations", description = "Teams that enquiries are routed to"),
         (name = "channels", description = "Facebook Pages connected as channels, Facebook Login"),
-        (name = "conversations", description = "Serving enquiries: replies, files, close, transfer, live events"),
         (name = "routing", description = "Offers, missed enquiries, routing traces, the simulator"),
         (name = "enquiries", description = "Enquiries, their messages and files"),
+        (name = "conversations", description = "Serving enquiries: replies, files, close, transfer, live events"),
         (name = "health", description = "Probes"),
         (name = "webhooks", description = "Callbacks Facebook calls: webhook deliveries, deauthorize"),
     )
@@ -62,18 +60,6 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             destinations::update,
             destinations::delete
         ))
-        .routes(routes!(conversation::send_text))
-        .routes({
-            let (schemas, paths, method) = routes!(conversation::send_file);
-            let limit = DefaultBodyLimit::max(conversation::FILE_BODY_LIMIT);
-            (schemas, paths, method.layer(limit))
-        })
-        .routes(routes!(conversation::mark_read))
-        .routes(routes!(conversation::typing))
-        .routes(routes!(conversation::close))
-        .routes(routes!(conversation::transfer))
-        .routes(routes!(conversation::my_enquiries))
-        .routes(routes!(crate::ws::events))
         .routes(routes!(offers::list))
         .routes(routes!(offers::accept))
         .routes(routes!(offers::decline))
@@ -86,10 +72,6 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             routing::account_settings,
             routing::update_account_settings
         ))
-        .routes(routes!(enquiries::list))
-        .routes(routes!(enquiries::get))
-        .routes(routes!(enquiries::messages))
-        .routes(routes!(attachments::download))
         .routes(routes!(channels::list))
         .routes(routes!(channels::get, channels::update, channels::delete))
         .routes(routes!(channels::suspend))
@@ -99,6 +81,22 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(facebook_login::callback))
         .routes(routes!(facebook_login::get_login))
         .routes(routes!(facebook_login::connect_pages))
+        .routes(routes!(enquiries::list))
+        .routes(routes!(enquiries::get))
+        .routes(routes!(enquiries::messages))
+        .routes(routes!(attachments::download))
+        .routes(routes!(conversation::send_text))
+        .routes({
+            let (schemas, paths, method) = routes!(conversation::send_file);
+            let limit = DefaultBodyLimit::max(conversation::FILE_BODY_LIMIT);
+            (schemas, paths, method.layer(limit))
+        })
+        .routes(routes!(conversation::mark_read))
+        .routes(routes!(conversation::typing))
+        .routes(routes!(conversation::close))
+        .routes(routes!(conversation::transfer))
+        .routes(routes!(conversation::my_enquiries))
+        .routes(routes!(crate::ws::events))
         // Facebook's callbacks have states of their own; merged here so the
         // document covers them like every other route.
         .merge(crate::webhooks::router(state.clone()))

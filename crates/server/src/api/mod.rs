@@ -1,12 +1,12 @@
 //! HTTP handlers, one module per resource. Routes are assembled in
 //! [`crate::routes`].
 
-pub mod conversation;
 pub mod attachments;
 pub mod channels;
+pub mod conversation;
 pub mod destinations;
-pub mod facebook_login;
 pub mod enquiries;
+pub mod facebook_login;
 pub mod health;
 pub mod offers;
 pub mod routing;

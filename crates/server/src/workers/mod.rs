@@ -83,21 +83,19 @@ pub fn spawn(job: Arc<dyn Job>, state: AppState, stop: CancellationToken) -> Joi
 
 /// Every background job of the server, configured from `config`.
 pub fn all(config: &Config) -> Vec<Arc<dyn Job>> {
-    let mut jobs = others(config);
-    jobs.push(Arc::new(crate::channels::check::ChannelCheckJob::new()));
-    jobs.push(Arc::new(retention::RetentionJob::new(config)));
-    jobs
-}
-
-/// The jobs of the inbox, routing and outbox.
-fn others(config: &Config) -> Vec<Arc<dyn Job>> {
     vec![
-        Arc::new(crate::outbox::OutboxWorker::new(outbox_retry(config))),
-        Arc::new(crate::routing::RoutingJob),
-        Arc::new(crate::routing::TimerJob),
+        // Inbound: webhook deliveries → conversations, then media and profiles.
         Arc::new(crate::inbound::InboxJob),
         Arc::new(crate::inbound::MediaJob::default()),
         Arc::new(crate::inbound::ProfileJob),
+        // Routing: the queue, decisions, offer deadlines and grace periods.
+        Arc::new(crate::routing::RoutingJob),
+        Arc::new(crate::routing::TimerJob),
+        // Outbound: replies and automatic messages, in order per visitor.
+        Arc::new(crate::outbox::OutboxWorker::new(outbox_retry(config))),
+        // Upkeep: scheduled connection checks and retention.
+        Arc::new(crate::channels::check::ChannelCheckJob::new()),
+        Arc::new(retention::RetentionJob::new(config)),
     ]
 }
 

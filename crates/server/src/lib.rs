@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod channels;
 pub mod config;
 pub mod crypto;
+pub mod drain;
 pub mod error;
 pub mod events;
 pub mod extract;

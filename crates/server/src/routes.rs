@@ -122,6 +122,7 @@ pub fn app(state: AppState) -> Router {
     )
     .fallback(|| async { ApiError::NotFound })
     .layer(DefaultBodyLimit::max(max_body))
+    .layer(axum::middleware::from_fn(crate::drain::drain_unread_body))
     .layer(CatchPanicLayer::custom(|_| {
         ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
     }))

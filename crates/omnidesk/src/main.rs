@@ -30,7 +30,7 @@ struct Flags {
     /// Address to listen on [env: OMNIDESK_LISTEN; default 127.0.0.1:8080; emulator: 127.0.0.1:8090].
     #[arg(long, global = true)]
     listen: Option<String>,
-    /// Data directory [env: OMNIDESK_DATA_DIR; default ./data].
+    /// Data directory [env: OMNIDESK_DATA_DIR; default ./data; demo: ./data/demo].
     #[arg(long, global = true)]
     data_dir: Option<String>,
     /// Database URL, sqlite://… or postgres://… [env: OMNIDESK_DATABASE_URL].

@@ -421,6 +421,29 @@ impl Client {
         (status, value)
     }
 
+    /// A multipart POST (file uploads) with this client's session or token.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .post(format!("http://{}{}", self.addr, path))
+            .multipart(form);
+        if let Some(csrf) = &self.csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        if let Some(token) = &self.bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request reaches the server");
+        let status = response.status();
+        let text = response.text().await.expect("response body");
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
     /// A GET with this client's session, as the raw response (for files).
     pub async fn raw(&self, path: &str) -> reqwest::Response {
         let mut request = self.http.get(format!("http://{}{}", self.addr, path));

@@ -69,9 +69,9 @@ pub use messages::{
 pub use outbox::{NewOutgoing, NewOutgoingAttachment, OutboxJob};
 pub use retention::{Pruned, RetentionCutoffs};
 pub use routing::{
-    stored_routing_settings, trigger, Accepted, Applied, EndedOffer, Offer, PendingRound,
-    RoutingChannel, RoutingState, RoutingTraceRecord, Transfer, Unassigned, MISSED_RETRY,
-    NOT_MISSED, OFFER_NOT_OPEN, OFFER_TAKEN,
+    stored_routing_settings, trigger, AcceptOutcome, Accepted, Applied, EndedOffer, Offer,
+    PendingRound, RoutingChannel, RoutingState, RoutingTraceRecord, Transfer, Unassigned,
+    MISSED_RETRY, NOT_MISSED, OFFER_NOT_OPEN, OFFER_TAKEN, OFFER_TIMED_OUT, STAFF_AT_CAPACITY,
 };
 pub use serving::{ServedEnquiry, TransferTarget, WithdrawnOffer};
 pub use sessions::{NewSession, Session};

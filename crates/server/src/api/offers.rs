@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use jiff::Timestamp;
 use serde::Serialize;
-use store::StoreError;
+use store::{AcceptOutcome, StoreError};
 use utoipa::ToSchema;
 
 use crate::api::views::ListOf;
@@ -90,10 +90,14 @@ pub(crate) fn offer_conflict(e: StoreError) -> ApiError {
         StoreError::Conflict { constraint } if constraint == store::OFFER_TAKEN => {
             ApiError::Conflict("another agent accepted this enquiry first".into())
         }
+        StoreError::Conflict { constraint } if constraint == store::OFFER_TIMED_OUT => {
+            ApiError::Conflict("this offer timed out".into())
+        }
+        StoreError::Conflict { constraint } if constraint == store::STAFF_AT_CAPACITY => {
+            ApiError::Conflict("you are serving as many enquiries as your capacity allows".into())
+        }
         StoreError::Conflict { constraint } if constraint == store::OFFER_NOT_OPEN => {
-            ApiError::Conflict(
-                "this offer is no longer open (declined, timed out or withdrawn)".into(),
-            )
+            ApiError::Conflict("this offer is no longer open (declined or withdrawn)".into())
         }
         other => other.into(),
     }
@@ -113,23 +117,42 @@ pub async fn list(
     Ok(Json(ListOf::new(offers)))
 }
 
+/// The refusal an agent at capacity sees. The offer stays open for them
+/// until its deadline: closing an enquiry lets them accept it after all.
+pub(crate) fn at_capacity(serving: i64, capacity: i64) -> ApiError {
+    let noun = if serving == 1 { "enquiry" } else { "enquiries" };
+    ApiError::Conflict(format!(
+        "you are serving {serving} {noun}, your capacity is {capacity}"
+    ))
+}
+
 /// Accept an offer: the enquiry becomes the caller's. When several agents
-/// accept at once exactly one wins; the others get 409.
+/// accept at once exactly one wins; the others get 409. Also 409 after the
+/// offer's deadline (even before the timer has expired it) and while the
+/// caller already serves as many active enquiries as their capacity (the
+/// offer then stays open for them until its deadline).
 #[utoipa::path(post, path = "/api/v1/offers/{id}/accept", tag = "routing",
     params(("id" = String, Path, description = "Offer id")),
     responses((status = 200, body = AcceptResponse),
         (status = 404, body = ErrorBody, description = "No such offer of the caller's"),
-        (status = 409, body = ErrorBody, description = "Taken by another agent, or no longer open")))]
+        (status = 409, body = ErrorBody, description = "Taken by another agent, timed out, \
+            no longer open, or the caller is at capacity")))]
 pub async fn accept(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<AcceptResponse>> {
-    let accepted = state
+    let outcome = state
         .store
-        .accept_offer(caller.account_id(), &id, caller.staff_id(), state.now())
+        .try_accept_offer(caller.account_id(), &id, caller.staff_id(), state.now())
         .await
         .map_err(offer_conflict)?;
+    let accepted = match outcome {
+        AcceptOutcome::Accepted(accepted) => *accepted,
+        AcceptOutcome::AtCapacity { serving, capacity } => {
+            return Err(at_capacity(serving, capacity))
+        }
+    };
     events::offers_taken(&state, &accepted.taken, caller.staff_id()).await;
     events::assigned(&state, &accepted.enquiry, "offer").await;
     Ok(Json(AcceptResponse {

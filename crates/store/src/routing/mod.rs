@@ -18,11 +18,13 @@ use sqlx::AnyConnection;
 use crate::enquiries::{enquiry_from_row, Enquiry, ENQUIRY_COLUMNS};
 use crate::error::{Context, StoreError};
 
+mod accept;
 mod missed;
 mod offers;
 mod queue;
 mod snapshot;
 
+pub use accept::AcceptOutcome;
 pub use queue::Unassigned;
 
 /// Why an enquiry is (re)routed; the `trigger` of its next trace.
@@ -173,6 +175,10 @@ pub struct EndedOffer {
 pub const OFFER_NOT_OPEN: &str = "offer_not_open";
 /// Another agent accepted first.
 pub const OFFER_TAKEN: &str = "offer_taken";
+/// The offer's deadline passed (the timer job may not have expired it yet).
+pub const OFFER_TIMED_OUT: &str = "offer_timed_out";
+/// The agent already serves as many active enquiries as their capacity.
+pub const STAFF_AT_CAPACITY: &str = "staff_at_capacity";
 /// Pick-up of an enquiry that is no longer missed.
 pub const NOT_MISSED: &str = "enquiry_not_missed";
 

@@ -1,5 +1,5 @@
-//! Decisions persisted as offers, and offers ending: accepted (exactly one
-//! agent wins), declined, expired (once), withdrawn.
+//! Decisions persisted as offers, and offers ending: declined, expired
+//! (once), withdrawn. Accepting is in `accept`.
 
 use domain::routing::{AttemptOutcome, Attempted, DestinationId, RoutingDecision, RoutingOutcome};
 use domain::staff::StaffId;
@@ -8,8 +8,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{
-    read_enquiry, trigger, Accepted, Applied, EndedOffer, Offer, PendingRound, RoutingState,
-    MISSED_RETRY, OFFER_NOT_OPEN, OFFER_TAKEN,
+    read_enquiry, trigger, Applied, EndedOffer, Offer, PendingRound, RoutingState, MISSED_RETRY,
+    OFFER_NOT_OPEN,
 };
 use crate::enquiries::{enquiry_from_row, Enquiry, ENQUIRY_COLUMNS};
 use crate::error::{Context, StoreError};
@@ -158,90 +158,6 @@ impl Store {
             Applied::Missed { enquiry }
         } else {
             Applied::Offered { enquiry, offers }
-        })
-    }
-
-    /// Accepts an offer: exactly one agent wins an enquiry. The single
-    /// guarded `UPDATE` of the enquiry decides; the others' open offers
-    /// become `taken`. Refusals are `Conflict` with [`OFFER_TAKEN`] (someone
-    /// else won) or [`OFFER_NOT_OPEN`] (declined, expired, withdrawn).
-    #[tracing::instrument(skip(self))]
-    pub async fn accept_offer(
-        &self,
-        account_id: &str,
-        offer_id: &str,
-        staff_id: &str,
-        now: Timestamp,
-    ) -> Result<Accepted, StoreError> {
-        let at = ms(truncate(now));
-        let mut tx = self.write_tx().await?;
-        let offer = read_offer(&mut tx, account_id, offer_id).await?;
-        if offer.staff_id != staff_id {
-            return Err(StoreError::NotFound);
-        }
-        if offer.status != "open" {
-            let constraint = if offer.status == "taken" {
-                OFFER_TAKEN
-            } else {
-                OFFER_NOT_OPEN
-            };
-            return Err(StoreError::Conflict {
-                constraint: constraint.into(),
-            });
-        }
-        let won = sqlx::query(
-            "UPDATE enquiries SET status = 'active', assigned_staff_id = $1, assigned_at = $2,
-                 destination_id = COALESCE($3, destination_id), route_at = NULL,
-                 routing_state = '{}', updated_at = $4
-             WHERE account_id = $5 AND id = $6 AND status = 'offered'
-               AND EXISTS (SELECT 1 FROM offers o WHERE o.account_id = $7 AND o.id = $8
-                           AND o.status = 'open')",
-        )
-        .bind(staff_id)
-        .bind(at)
-        .bind(&offer.destination_id)
-        .bind(at)
-        .bind(account_id)
-        .bind(&offer.enquiry_id)
-        .bind(account_id)
-        .bind(offer_id)
-        .execute(&mut *tx)
-        .await
-        .context("accepting an offer")?;
-        if won.rows_affected() == 0 {
-            return Err(StoreError::Conflict {
-                constraint: OFFER_TAKEN.into(),
-            });
-        }
-        sqlx::query(
-            "UPDATE offers SET status = 'accepted', resolved_at = $1
-             WHERE account_id = $2 AND id = $3",
-        )
-        .bind(at)
-        .bind(account_id)
-        .bind(offer_id)
-        .execute(&mut *tx)
-        .await
-        .context("accepting an offer")?;
-        let taken = end_open_offers_of_enquiry(&mut tx, account_id, &offer.enquiry_id, at).await?;
-        let enquiry = read_enquiry(&mut tx, account_id, &offer.enquiry_id).await?;
-        sqlx::query(
-            "UPDATE visitors SET last_served_by = $1, updated_at = $2
-             WHERE account_id = $3 AND id = $4",
-        )
-        .bind(staff_id)
-        .bind(at)
-        .bind(account_id)
-        .bind(&enquiry.visitor_id)
-        .execute(&mut *tx)
-        .await
-        .context("remembering who served the visitor")?;
-        let offer = read_offer(&mut tx, account_id, offer_id).await?;
-        tx.commit().await?;
-        Ok(Accepted {
-            enquiry,
-            offer,
-            taken,
         })
     }
 
@@ -417,7 +333,7 @@ impl Store {
     }
 }
 
-async fn read_offer(
+pub(super) async fn read_offer(
     conn: &mut AnyConnection,
     account_id: &str,
     id: &str,
@@ -465,7 +381,7 @@ async fn bump_tally(
 }
 
 /// Marks every other open offer of the enquiry `taken`; returns them.
-async fn end_open_offers_of_enquiry(
+pub(super) async fn end_open_offers_of_enquiry(
     conn: &mut AnyConnection,
     account_id: &str,
     enquiry_id: &str,

@@ -454,6 +454,9 @@ async fn lists_and_filters_never_show_another_accounts_records(backend: Backend)
     assert_eq!(mine["items"].as_array().unwrap().len(), 2, "{mine}");
 }
 
+/// A request body naming the id it is given.
+type BodyWith = Box<dyn Fn(&str) -> Value>;
+
 async fn another_accounts_ids_in_a_request_body_are_unknown_ids(backend: Backend) {
     let app = TestApp::spawn_with_emulator(backend).await;
     let a = populate(&app).await;
@@ -471,7 +474,7 @@ async fn another_accounts_ids_in_a_request_body_are_unknown_ids(backend: Backend
     let a_staff = a.ids["staff"][0].clone();
     let a_dest = a.ids["destinations"][0].clone();
     let unknown = "0196f0d8c0de7000800000000000dead".to_owned();
-    let cases: Vec<(Method, String, Box<dyn Fn(&str) -> Value>)> = vec![
+    let cases: Vec<(Method, String, BodyWith)> = vec![
         (
             Method::POST,
             "/api/v1/destinations".into(),

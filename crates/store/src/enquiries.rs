@@ -131,18 +131,30 @@ pub fn enquiry_from_row(row: &AnyRow) -> Result<Enquiry, sqlx::Error> {
     })
 }
 
+/// One enquiry of the account, through the pool or inside a transaction;
+/// `NotFound` when the account has no such enquiry.
+pub(crate) async fn read_enquiry<'c, E>(
+    executor: E,
+    account_id: &str,
+    id: &str,
+) -> Result<Enquiry, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {ENQUIRY_COLUMNS} FROM enquiries WHERE account_id = $1 AND id = $2");
+    let row = sqlx::query(&sql)
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+        .context("reading an enquiry")?
+        .ok_or(StoreError::NotFound)?;
+    enquiry_from_row(&row).context("decoding an enquiry")
+}
+
 impl Store {
     /// One enquiry of the account.
     pub async fn get_enquiry(&self, account_id: &str, id: &str) -> Result<Enquiry, StoreError> {
-        let sql =
-            format!("SELECT {ENQUIRY_COLUMNS} FROM enquiries WHERE account_id = $1 AND id = $2");
-        let row = sqlx::query(&sql)
-            .bind(account_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .context("reading an enquiry")?
-            .ok_or(StoreError::NotFound)?;
-        enquiry_from_row(&row).context("decoding an enquiry")
+        read_enquiry(&self.pool, account_id, id).await
     }
 }

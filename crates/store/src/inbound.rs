@@ -9,11 +9,11 @@
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 
-use crate::enquiries::{enquiry_from_row, Enquiry, ENQUIRY_COLUMNS};
+use crate::enquiries::{enquiry_from_row, read_enquiry, Enquiry, ENQUIRY_COLUMNS};
 use crate::error::{Context, StoreError};
-use crate::messages::{message_from_row, Message, MESSAGE_COLUMNS};
+use crate::messages::{message_from_row, read_message, Message, MESSAGE_COLUMNS};
 use crate::rows::{ms, new_id, now, truncate};
-use crate::visitors::{visitor_from_row, Visitor, VISITOR_COLUMNS};
+use crate::visitors::{read_visitor, visitor_from_row, Visitor, VISITOR_COLUMNS};
 use crate::Store;
 
 /// One event to apply, already routed to its channel.
@@ -289,7 +289,7 @@ async fn apply(
                 .await
                 .context("applying an edit")?;
             }
-            let updated = get_message(conn, &event.account_id, &message.id).await?;
+            let updated = read_message(&mut *conn, &event.account_id, &message.id).await?;
             Ok(done(Changes {
                 updated: vec![updated],
                 ..Changes::default()
@@ -339,7 +339,7 @@ async fn apply(
                 .execute(&mut *conn)
                 .await
                 .context("marking a message delivered")?;
-                updated.push(get_message(conn, &event.account_id, &id).await?);
+                updated.push(read_message(&mut *conn, &event.account_id, &id).await?);
             }
             Ok(done(Changes {
                 visitor: Some(visitor),
@@ -376,7 +376,7 @@ async fn apply(
                 .execute(&mut *conn)
                 .await
                 .context("marking a message read")?;
-                updated.push(get_message(conn, &event.account_id, &id).await?);
+                updated.push(read_message(&mut *conn, &event.account_id, &id).await?);
             }
             Ok(done(Changes {
                 visitor: Some(visitor),
@@ -454,7 +454,7 @@ async fn visitor_message(
                 .await
                 .context("resuming a standby enquiry")?;
                 changes.enquiry_resumed =
-                    Some(get_enquiry(conn, &event.account_id, &enquiry.id).await?);
+                    Some(read_enquiry(&mut *conn, &event.account_id, &enquiry.id).await?);
             }
             Some(enquiry.id)
         }
@@ -490,7 +490,7 @@ async fn visitor_message(
             .execute(&mut *conn)
             .await
             .context("attaching earlier messages to an enquiry")?;
-            changes.enquiry_opened = Some(get_enquiry(conn, &event.account_id, &id).await?);
+            changes.enquiry_opened = Some(read_enquiry(&mut *conn, &event.account_id, &id).await?);
             Some(id)
         }
         None => None,
@@ -525,7 +525,7 @@ async fn visitor_message(
     if opens && first_message && !event.standby && visitor.welcomed_at.is_none() {
         changes.welcome = welcome(conn, event, &visitor.id, enquiry_id.as_deref()).await?;
     }
-    changes.visitor = Some(get_visitor(conn, &event.account_id, &visitor.id).await?);
+    changes.visitor = Some(read_visitor(&mut *conn, &event.account_id, &visitor.id).await?);
     Ok(done(changes))
 }
 
@@ -558,7 +558,7 @@ async fn thread_control(
             .context("moving an enquiry in or out of standby")?;
             if ours {
                 changes.enquiry_resumed =
-                    Some(get_enquiry(conn, &event.account_id, &enquiry.id).await?);
+                    Some(read_enquiry(&mut *conn, &event.account_id, &enquiry.id).await?);
             }
         }
     }
@@ -583,7 +583,7 @@ async fn thread_control(
     )
     .await?;
     changes.created = Some(created);
-    changes.visitor = Some(get_visitor(conn, &event.account_id, &visitor.id).await?);
+    changes.visitor = Some(read_visitor(&mut *conn, &event.account_id, &visitor.id).await?);
     Ok(done(changes))
 }
 
@@ -655,7 +655,9 @@ async fn welcome(
         .execute(&mut *conn)
         .await
         .context("marking a visitor welcomed")?;
-    Ok(Some(get_message(conn, &event.account_id, &id).await?))
+    Ok(Some(
+        read_message(&mut *conn, &event.account_id, &id).await?,
+    ))
 }
 
 /// An echo: ours is matched to the outbound message (by mid or metadata,
@@ -696,7 +698,7 @@ async fn echo(
             .execute(&mut *conn)
             .await
             .context("matching an echo")?;
-            let updated = get_message(conn, &ours.account_id, &ours.id).await?;
+            let updated = read_message(&mut *conn, &ours.account_id, &ours.id).await?;
             return Ok(done(Changes {
                 updated: vec![updated],
                 ..Changes::default()
@@ -788,7 +790,7 @@ async fn insert_message(
         .await
         .context("storing an attachment")?;
     }
-    get_message(conn, &event.account_id, &id).await
+    read_message(&mut *conn, &event.account_id, &id).await
 }
 
 /// The visitor of the event, created (profile pending) when new.
@@ -816,7 +818,10 @@ async fn visitor_for(
     .execute(&mut *conn)
     .await
     .context("creating a visitor")?;
-    Ok((get_visitor(conn, &event.account_id, &id).await?, true))
+    Ok((
+        read_visitor(&mut *conn, &event.account_id, &id).await?,
+        true,
+    ))
 }
 
 /// Records that the visitor did something (reaction): the window reopens.
@@ -839,7 +844,7 @@ async fn touch_visitor(
     .execute(&mut *conn)
     .await
     .context("recording a visitor's activity")?;
-    get_visitor(conn, &event.account_id, &visitor.id).await
+    read_visitor(&mut *conn, &event.account_id, &visitor.id).await
 }
 
 async fn find_visitor(
@@ -860,21 +865,6 @@ async fn find_visitor(
         .map(visitor_from_row)
         .transpose()
         .context("decoding a visitor")
-}
-
-async fn get_visitor(
-    conn: &mut AnyConnection,
-    account_id: &str,
-    id: &str,
-) -> Result<Visitor, StoreError> {
-    let sql = format!("SELECT {VISITOR_COLUMNS} FROM visitors WHERE account_id = $1 AND id = $2");
-    let row = sqlx::query(&sql)
-        .bind(account_id)
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
-        .context("reading a visitor")?;
-    visitor_from_row(&row).context("decoding a visitor")
 }
 
 async fn open_enquiry(
@@ -900,21 +890,6 @@ async fn open_enquiry(
         .context("decoding an enquiry")
 }
 
-async fn get_enquiry(
-    conn: &mut AnyConnection,
-    account_id: &str,
-    id: &str,
-) -> Result<Enquiry, StoreError> {
-    let sql = format!("SELECT {ENQUIRY_COLUMNS} FROM enquiries WHERE account_id = $1 AND id = $2");
-    let row = sqlx::query(&sql)
-        .bind(account_id)
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
-        .context("reading an enquiry")?;
-    enquiry_from_row(&row).context("decoding an enquiry")
-}
-
 async fn find_by_mid(
     conn: &mut AnyConnection,
     channel_id: &str,
@@ -933,19 +908,4 @@ async fn find_by_mid(
         .map(message_from_row)
         .transpose()
         .context("decoding a message")
-}
-
-async fn get_message(
-    conn: &mut AnyConnection,
-    account_id: &str,
-    id: &str,
-) -> Result<Message, StoreError> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE account_id = $1 AND id = $2");
-    let row = sqlx::query(&sql)
-        .bind(account_id)
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
-        .context("reading a message")?;
-    message_from_row(&row).context("decoding a message")
 }

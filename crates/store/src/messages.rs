@@ -130,19 +130,31 @@ pub fn attachment_from_row(row: &AnyRow) -> Result<Attachment, sqlx::Error> {
     })
 }
 
+/// One message of the account, through the pool or inside a transaction;
+/// `NotFound` when the account has no such message.
+pub(crate) async fn read_message<'c, E>(
+    executor: E,
+    account_id: &str,
+    id: &str,
+) -> Result<Message, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE account_id = $1 AND id = $2");
+    let row = sqlx::query(&sql)
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+        .context("reading a message")?
+        .ok_or(StoreError::NotFound)?;
+    message_from_row(&row).context("decoding a message")
+}
+
 impl Store {
     /// One message of the account.
     pub async fn get_message(&self, account_id: &str, id: &str) -> Result<Message, StoreError> {
-        let sql =
-            format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE account_id = $1 AND id = $2");
-        let row = sqlx::query(&sql)
-            .bind(account_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .context("reading a message")?
-            .ok_or(StoreError::NotFound)?;
-        message_from_row(&row).context("decoding a message")
+        read_message(&self.pool, account_id, id).await
     }
 
     /// The files of a message, in order.

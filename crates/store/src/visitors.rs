@@ -63,18 +63,30 @@ pub fn visitor_from_row(row: &AnyRow) -> Result<Visitor, sqlx::Error> {
     })
 }
 
+/// One visitor of the account, through the pool or inside a transaction;
+/// `NotFound` when the account has no such visitor.
+pub(crate) async fn read_visitor<'c, E>(
+    executor: E,
+    account_id: &str,
+    id: &str,
+) -> Result<Visitor, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {VISITOR_COLUMNS} FROM visitors WHERE account_id = $1 AND id = $2");
+    let row = sqlx::query(&sql)
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+        .context("reading a visitor")?
+        .ok_or(StoreError::NotFound)?;
+    visitor_from_row(&row).context("decoding a visitor")
+}
+
 impl Store {
     /// One visitor of the account.
     pub async fn get_visitor(&self, account_id: &str, id: &str) -> Result<Visitor, StoreError> {
-        let sql =
-            format!("SELECT {VISITOR_COLUMNS} FROM visitors WHERE account_id = $1 AND id = $2");
-        let row = sqlx::query(&sql)
-            .bind(account_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .context("reading a visitor")?
-            .ok_or(StoreError::NotFound)?;
-        visitor_from_row(&row).context("decoding a visitor")
+        read_visitor(&self.pool, account_id, id).await
     }
 }

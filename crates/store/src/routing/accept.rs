@@ -127,7 +127,7 @@ impl Store {
         .await
         .context("accepting an offer")?;
         let taken = end_open_offers_of_enquiry(&mut tx, account_id, &offer.enquiry_id, at).await?;
-        let enquiry = read_enquiry(&mut tx, account_id, &offer.enquiry_id).await?;
+        let enquiry = read_enquiry(&mut *tx, account_id, &offer.enquiry_id).await?;
         sqlx::query(
             "UPDATE visitors SET last_served_by = $1, updated_at = $2
              WHERE account_id = $3 AND id = $4",

@@ -177,12 +177,12 @@ impl Store {
         .context("picking up a missed enquiry")?;
         if done.rows_affected() == 0 {
             // Missing and not-missed differ for the caller.
-            read_enquiry(&mut tx, account_id, enquiry_id).await?;
+            read_enquiry(&mut *tx, account_id, enquiry_id).await?;
             return Err(StoreError::Conflict {
                 constraint: NOT_MISSED.into(),
             });
         }
-        let enquiry = read_enquiry(&mut tx, account_id, enquiry_id).await?;
+        let enquiry = read_enquiry(&mut *tx, account_id, enquiry_id).await?;
         sqlx::query(
             "UPDATE visitors SET last_served_by = $1, updated_at = $2
              WHERE account_id = $3 AND id = $4",

@@ -13,10 +13,9 @@ use domain::routing::{
 };
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use sqlx::AnyConnection;
 
-use crate::enquiries::{enquiry_from_row, Enquiry, ENQUIRY_COLUMNS};
-use crate::error::{Context, StoreError};
+pub(crate) use crate::enquiries::read_enquiry;
+use crate::enquiries::{Enquiry, ENQUIRY_COLUMNS};
 
 mod accept;
 mod missed;
@@ -221,20 +220,4 @@ pub(crate) fn prefixed_enquiry_columns() -> String {
         .map(|c| format!("e.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-pub(crate) async fn read_enquiry(
-    conn: &mut AnyConnection,
-    account_id: &str,
-    id: &str,
-) -> Result<Enquiry, StoreError> {
-    let sql = format!("SELECT {ENQUIRY_COLUMNS} FROM enquiries WHERE account_id = $1 AND id = $2");
-    let row = sqlx::query(&sql)
-        .bind(account_id)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await
-        .context("reading an enquiry")?
-        .ok_or(StoreError::NotFound)?;
-    enquiry_from_row(&row).context("decoding an enquiry")
 }

@@ -152,7 +152,7 @@ impl Store {
                 bump_tally(&mut tx, account_id, &enquiry.channel_id, tally.as_str()).await?;
             }
         }
-        let enquiry = read_enquiry(&mut tx, account_id, &enquiry.id).await?;
+        let enquiry = read_enquiry(&mut *tx, account_id, &enquiry.id).await?;
         tx.commit().await?;
         Ok(if offers.is_empty() {
             Applied::Missed { enquiry }

@@ -198,7 +198,7 @@ impl Store {
             .await
             .context("re-routing an enquiry after the grace period")?;
             if done.rows_affected() == 1 {
-                let fresh = read_enquiry(&mut tx, &enquiry.account_id, &enquiry.id).await?;
+                let fresh = read_enquiry(&mut *tx, &enquiry.account_id, &enquiry.id).await?;
                 tx.commit().await?;
                 rerouted.push(Unassigned {
                     enquiry: fresh,

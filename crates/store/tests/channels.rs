@@ -1,37 +1,16 @@
 //! Channels and Facebook logins in the store, on SQLite and PostgreSQL.
 
+#[macro_use]
+mod common;
+
+use common::{account, new_channel};
+
 use domain::channel::{ChannelName, ChannelStatus};
-use domain::messages::MessageSettings;
-use domain::routing::{RoutingRule, RoutingSettings, TimeZoneName};
 use domain::staff::Role;
 use jiff::{SignedDuration, Timestamp};
 use store::{
-    ChannelUpdate, NewChannel, NewFacebookLogin, NewStaff, StateRefusal, Store, StoreError,
-    FACEBOOK_MESSENGER,
+    ChannelUpdate, NewFacebookLogin, NewStaff, StateRefusal, Store, StoreError, FACEBOOK_MESSENGER,
 };
-
-macro_rules! on_both {
-    ($($case:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::sqlite();
-                    super::$case(db.store().await.expect("SQLite test store")).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::postgres();
-                    super::$case(db.store().await.expect("PostgreSQL test store")).await;
-                }
-            )+
-        }
-    };
-}
 
 on_both!(
     a_page_belongs_to_one_account_until_its_channel_is_deleted,
@@ -40,32 +19,6 @@ on_both!(
     a_login_state_is_taken_once_and_only_in_its_own_session,
     a_due_check_is_claimed_by_one_checker_only,
 );
-
-fn new_channel(page_id: &str) -> NewChannel {
-    NewChannel {
-        kind: FACEBOOK_MESSENGER.into(),
-        name: ChannelName::parse("Support").unwrap(),
-        status: ChannelStatus::Active,
-        status_reason: None,
-        page_id: page_id.into(),
-        page_name: "Acme".into(),
-        picture_url: None,
-        access_token_enc: "v1:sealed".into(),
-        connected_by: Some("fb-user-1".into()),
-        routing_settings: RoutingSettings {
-            rule: RoutingRule::Alternative {
-                destinations: Vec::new(),
-            },
-            sticky: false,
-            time_zone: TimeZoneName::default(),
-        },
-        message_settings: MessageSettings::default(),
-    }
-}
-
-async fn account(store: &Store, name: &str) -> String {
-    store.create_account(name).await.unwrap().id
-}
 
 async fn a_page_belongs_to_one_account_until_its_channel_is_deleted(store: Store) {
     let first = account(&store, "First").await;

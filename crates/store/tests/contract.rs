@@ -5,6 +5,11 @@
 //! PostgreSQL database per case. PostgreSQL must be reachable (see
 //! `store::testing`): an unreachable server fails these tests.
 
+#[macro_use]
+mod common;
+
+use common::t as at;
+
 use std::collections::HashSet;
 
 use domain::staff::{Availability, DistributionStrategy, Role};
@@ -14,33 +19,6 @@ use store::{
     AccountUpdate, DestinationUpdate, Dialect, NewApiToken, NewDestination, NewSession, NewStaff,
     StaffUpdate, Store, StoreError,
 };
-
-macro_rules! contract {
-    ($($case:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::sqlite();
-                    let store = db.store().await.expect("opening the SQLite test store");
-                    assert_eq!(store.dialect(), store::Dialect::Sqlite);
-                    super::$case(&db, store).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::postgres();
-                    let store = db.store().await.expect("opening the PostgreSQL test store");
-                    assert_eq!(store.dialect(), store::Dialect::Postgres);
-                    super::$case(&db, store).await;
-                }
-            )+
-        }
-    };
-}
 
 contract!(
     a_new_account_has_the_default_limits,
@@ -97,10 +75,6 @@ fn new_staff(email: &str, first: &str, last: &str, role: Role) -> NewStaff {
 
 fn agent(email: &str) -> NewStaff {
     new_staff(email, "Ann", "Agent", Role::Agent)
-}
-
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
 }
 
 fn new_destination(name: &str, member_ids: Vec<String>) -> NewDestination {

@@ -2,37 +2,13 @@
 //! leases, exactly-once application, deferral, echo matching, edits, the
 //! welcome.
 
-use domain::channel::{ChannelName, ChannelStatus};
-use domain::messages::MessageSettings;
-use domain::routing::{RoutingRule, RoutingSettings, TimeZoneName};
-use jiff::{SignedDuration, Timestamp};
-use store::{
-    InboundEvent, InboundItem, InboundOutcome, NewChannel, NewInboundMessage, NewOutgoing, Store,
-    FACEBOOK_MESSENGER,
-};
+#[macro_use]
+mod common;
 
-macro_rules! on_both {
-    ($($case:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::sqlite();
-                    super::$case(db.store().await.expect("SQLite test store")).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::postgres();
-                    super::$case(db.store().await.expect("PostgreSQL test store")).await;
-                }
-            )+
-        }
-    };
-}
+use common::{new_channel, unique_page_id};
+
+use jiff::{SignedDuration, Timestamp};
+use store::{InboundEvent, InboundItem, InboundOutcome, NewInboundMessage, NewOutgoing, Store};
 
 on_both!(
     a_claimed_delivery_is_not_claimed_again_until_its_lease_runs_out,
@@ -52,28 +28,7 @@ struct Fixture {
 async fn fixture(store: Store) -> Fixture {
     let account_id = store.create_account("Acme").await.unwrap().id;
     let channel = store
-        .create_channel(
-            &account_id,
-            NewChannel {
-                kind: FACEBOOK_MESSENGER.into(),
-                name: ChannelName::parse("Support").unwrap(),
-                status: ChannelStatus::Active,
-                status_reason: None,
-                page_id: format!("page-{}", uuid::Uuid::new_v4().simple()),
-                page_name: "Acme".into(),
-                picture_url: None,
-                access_token_enc: "v1:sealed".into(),
-                connected_by: None,
-                routing_settings: RoutingSettings {
-                    rule: RoutingRule::Alternative {
-                        destinations: Vec::new(),
-                    },
-                    sticky: false,
-                    time_zone: TimeZoneName::default(),
-                },
-                message_settings: MessageSettings::default(),
-            },
-        )
+        .create_channel(&account_id, new_channel(&unique_page_id()))
         .await
         .unwrap();
     Fixture {

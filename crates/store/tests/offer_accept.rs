@@ -2,44 +2,21 @@
 //! before the timer job has expired it), never beyond the agent's capacity
 //! (also when one agent accepts two offers at the same instant).
 
+#[macro_use]
+mod common;
+
+use common::{agent, channel, make_available, routing, t};
+
 use std::sync::Arc;
 
-use domain::channel::{ChannelName, ChannelStatus};
-use domain::messages::MessageSettings;
-use domain::routing::{decide, RoutingSettings, RoutingSettingsInput};
-use domain::staff::{Availability, DistributionStrategy, Role};
+use domain::routing::decide;
+use domain::staff::DistributionStrategy;
 use jiff::{SignedDuration, Timestamp};
 use store::testing::TestDatabase;
 use store::{
     AcceptOutcome, Applied, Enquiry, EnquiryStatus, InboundEvent, InboundItem, InboundOutcome,
-    NewChannel, NewDestination, NewInboundMessage, NewStaff, Offer, RoutingState, Store,
-    StoreError,
+    NewDestination, NewInboundMessage, Offer, RoutingState, Store, StoreError,
 };
-
-macro_rules! contract {
-    ($($case:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::sqlite();
-                    let store = db.store().await.expect("opening the SQLite test store");
-                    super::$case(&db, store).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::postgres();
-                    let store = db.store().await.expect("opening the PostgreSQL test store");
-                    super::$case(&db, store).await;
-                }
-            )+
-        }
-    };
-}
 
 contract!(
     an_offer_past_its_deadline_cannot_be_accepted_before_the_timer_fires,
@@ -50,10 +27,6 @@ contract!(
 );
 
 const OFFER_TIMEOUT_SECS: i64 = 30;
-
-fn t(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
 
 /// One account, one channel routing (ring all) to one destination whose
 /// members are the given agents, each with the given capacity.
@@ -68,33 +41,9 @@ async fn world(store: Store, capacities: &[i64]) -> World {
     let account_id = store.create_account("Acme").await.unwrap().id;
     let mut agents = Vec::new();
     for (i, capacity) in capacities.iter().enumerate() {
-        let id = store
-            .create_staff(
-                &account_id,
-                NewStaff {
-                    email: format!("agent{i}-{}@example.com", uuid::Uuid::new_v4().simple()),
-                    password_hash: "x".into(),
-                    role: Role::Agent,
-                    first_name: format!("Agent{i}"),
-                    last_name: "Agent".into(),
-                    display_name: format!("Agent{i}"),
-                    capacity: *capacity,
-                },
-            )
-            .await
-            .unwrap()
-            .id;
-        store
-            .set_availability(
-                &account_id,
-                &id,
-                Availability::Available,
-                t("2026-03-01T08:00:00Z"),
-            )
-            .await
-            .unwrap();
-        agents.push(id);
+        agents.push(agent(&store, &account_id, &format!("Agent{i}"), *capacity).await);
     }
+    make_available(&store, &account_id, &agents, t("2026-03-01T08:00:00Z")).await;
     let destination_id = store
         .create_destination(
             &account_id,
@@ -108,30 +57,14 @@ async fn world(store: Store, capacities: &[i64]) -> World {
         .await
         .unwrap()
         .id;
-    let input: RoutingSettingsInput = serde_json::from_value(
-        serde_json::json!({"rule": "alternative", "destinations": [{"id": destination_id}]}),
+    let channel_id = channel(
+        &store,
+        &account_id,
+        routing(
+            serde_json::json!({"rule": "alternative", "destinations": [{"id": destination_id}]}),
+        ),
     )
-    .unwrap();
-    let channel_id = store
-        .create_channel(
-            &account_id,
-            NewChannel {
-                kind: store::FACEBOOK_MESSENGER.into(),
-                name: ChannelName::parse("Support").unwrap(),
-                status: ChannelStatus::Active,
-                status_reason: None,
-                page_id: uuid::Uuid::new_v4().simple().to_string(),
-                page_name: "Support Page".into(),
-                picture_url: None,
-                access_token_enc: "enc".into(),
-                connected_by: None,
-                routing_settings: RoutingSettings::parse_stored(&input).unwrap(),
-                message_settings: MessageSettings::default(),
-            },
-        )
-        .await
-        .unwrap()
-        .id;
+    .await;
     World {
         store,
         account_id,

@@ -2,38 +2,16 @@
 //! webhook, event and login is deleted once it is old enough, and nothing
 //! that still matters is.
 
-use domain::channel::{ChannelName, ChannelStatus};
-use domain::messages::MessageSettings;
-use domain::routing::{RoutingRule, RoutingSettings, TimeZoneName};
+#[macro_use]
+mod common;
+
+use common::{new_channel, unique_page_id};
+
 use domain::staff::Role;
 use jiff::{SignedDuration, Timestamp};
 use store::{
-    InboundEvent, InboundItem, NewChannel, NewInboundMessage, NewSession, NewStaff,
-    RetentionCutoffs, Store, FACEBOOK_MESSENGER,
+    InboundEvent, InboundItem, NewInboundMessage, NewSession, NewStaff, RetentionCutoffs, Store,
 };
-
-macro_rules! on_both {
-    ($($case:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::sqlite();
-                    super::$case(db.store().await.expect("SQLite test store")).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::postgres();
-                    super::$case(db.store().await.expect("PostgreSQL test store")).await;
-                }
-            )+
-        }
-    };
-}
 
 on_both!(
     only_deliveries_processed_before_the_cutoff_are_pruned_and_pending_or_failed_ones_stay,
@@ -124,28 +102,7 @@ async fn a_large_backlog_is_pruned_in_batches_until_nothing_is_left(store: Store
 async fn a_dedupe_key_is_forgotten_only_after_the_retention_period(store: Store) {
     let account_id = store.create_account("Acme").await.unwrap().id;
     let channel = store
-        .create_channel(
-            &account_id,
-            NewChannel {
-                kind: FACEBOOK_MESSENGER.into(),
-                name: ChannelName::parse("Support").unwrap(),
-                status: ChannelStatus::Active,
-                status_reason: None,
-                page_id: format!("page-{}", uuid::Uuid::new_v4().simple()),
-                page_name: "Acme".into(),
-                picture_url: None,
-                access_token_enc: "v1:sealed".into(),
-                connected_by: None,
-                routing_settings: RoutingSettings {
-                    rule: RoutingRule::Alternative {
-                        destinations: Vec::new(),
-                    },
-                    sticky: false,
-                    time_zone: TimeZoneName::default(),
-                },
-                message_settings: MessageSettings::default(),
-            },
-        )
+        .create_channel(&account_id, new_channel(&unique_page_id()))
         .await
         .unwrap();
     let event = InboundEvent {

@@ -3,43 +3,22 @@
 //! grace period, the away-message claim, percentage tallies and the missed
 //! list. Decisions come from the real `domain::routing::decide`.
 
+#[macro_use]
+mod common;
+
+use common::{agent, channel, make_available, routing, t};
+
 use std::sync::Arc;
 
-use domain::channel::{ChannelName, ChannelStatus};
-use domain::messages::MessageSettings;
-use domain::routing::{decide, DestinationId, RoutingSettings, RoutingSettingsInput};
-use domain::staff::{Availability, DistributionStrategy, Role};
+use domain::channel::ChannelStatus;
+use domain::routing::{decide, DestinationId};
+use domain::staff::{Availability, DistributionStrategy};
 use jiff::{SignedDuration, Timestamp};
 use store::testing::TestDatabase;
 use store::{
     AccountUpdate, Applied, Enquiry, EnquiryStatus, InboundEvent, InboundItem, InboundOutcome,
-    NewChannel, NewDestination, NewInboundMessage, NewStaff, RoutingState, Store, StoreError,
+    NewDestination, NewInboundMessage, RoutingState, Store, StoreError,
 };
-
-macro_rules! contract {
-    ($($case:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::sqlite();
-                    let store = db.store().await.expect("opening the SQLite test store");
-                    super::$case(&db, store).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::postgres();
-                    let store = db.store().await.expect("opening the PostgreSQL test store");
-                    super::$case(&db, store).await;
-                }
-            )+
-        }
-    };
-}
 
 contract!(
     queued_enquiries_are_promoted_oldest_first_up_to_the_accounts_limit,
@@ -67,29 +46,6 @@ struct World {
     destination_id: String,
 }
 
-fn t(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-async fn staff(store: &Store, account_id: &str, name: &str) -> String {
-    store
-        .create_staff(
-            account_id,
-            NewStaff {
-                email: format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple()),
-                password_hash: "x".into(),
-                role: Role::Agent,
-                first_name: name.into(),
-                last_name: "Agent".into(),
-                display_name: name.into(),
-                capacity: 2,
-            },
-        )
-        .await
-        .unwrap()
-        .id
-}
-
 async fn destination(
     store: &Store,
     account_id: &str,
@@ -112,50 +68,15 @@ async fn destination(
         .id
 }
 
-async fn channel(store: &Store, account_id: &str, routing: serde_json::Value) -> String {
-    let input: RoutingSettingsInput = serde_json::from_value(routing).unwrap();
-    let settings = RoutingSettings::parse_stored(&input).unwrap();
-    store
-        .create_channel(
-            account_id,
-            NewChannel {
-                kind: store::FACEBOOK_MESSENGER.into(),
-                name: ChannelName::parse("Support").unwrap(),
-                status: ChannelStatus::Active,
-                status_reason: None,
-                page_id: uuid::Uuid::new_v4().simple().to_string(),
-                page_name: "Support Page".into(),
-                picture_url: None,
-                access_token_enc: "enc".into(),
-                connected_by: None,
-                routing_settings: settings,
-                message_settings: MessageSettings::default(),
-            },
-        )
-        .await
-        .unwrap()
-        .id
-}
-
 /// An account with two available agents in one ring-all destination and a
 /// channel routing to it.
 async fn world(store: Store) -> World {
     let account_id = store.create_account("Acme").await.unwrap().id;
     let agents = vec![
-        staff(&store, &account_id, "Ann").await,
-        staff(&store, &account_id, "Bob").await,
+        agent(&store, &account_id, "Ann", 2).await,
+        agent(&store, &account_id, "Bob", 2).await,
     ];
-    for agent in &agents {
-        store
-            .set_availability(
-                &account_id,
-                agent,
-                Availability::Available,
-                t("2026-03-01T08:00:00Z"),
-            )
-            .await
-            .unwrap();
-    }
+    make_available(&store, &account_id, &agents, t("2026-03-01T08:00:00Z")).await;
     let destination_id = destination(
         &store,
         &account_id,
@@ -167,7 +88,9 @@ async fn world(store: Store) -> World {
     let channel_id = channel(
         &store,
         &account_id,
-        serde_json::json!({"rule": "alternative", "destinations": [{"id": destination_id}]}),
+        routing(
+            serde_json::json!({"rule": "alternative", "destinations": [{"id": destination_id}]}),
+        ),
     )
     .await;
     World {
@@ -616,8 +539,8 @@ async fn the_away_message_is_claimed_once_per_missed_enquiry(_db: &TestDatabase,
 
 async fn percentage_offers_are_tallied_per_destination(_db: &TestDatabase, store: Store) {
     let account_id = store.create_account("Acme").await.unwrap().id;
-    let a = staff(&store, &account_id, "Ann").await;
-    let b = staff(&store, &account_id, "Bob").await;
+    let a = agent(&store, &account_id, "Ann", 2).await;
+    let b = agent(&store, &account_id, "Bob", 2).await;
     for agent in [&a, &b] {
         store
             .set_availability(
@@ -648,8 +571,8 @@ async fn percentage_offers_are_tallied_per_destination(_db: &TestDatabase, store
     let channel_id = channel(
         &store,
         &account_id,
-        serde_json::json!({"rule": "percentage", "destinations": [
-            {"id": seventy, "percentage": 70}, {"id": thirty, "percentage": 30}]}),
+        routing(serde_json::json!({"rule": "percentage", "destinations": [
+            {"id": seventy, "percentage": 70}, {"id": thirty, "percentage": 30}]})),
     )
     .await;
     let w = World {
@@ -703,7 +626,7 @@ async fn percentage_offers_are_tallied_per_destination(_db: &TestDatabase, store
 
 async fn agents_see_only_the_missed_enquiries_of_their_channels(_db: &TestDatabase, store: Store) {
     let w = world(store).await;
-    let outsider = staff(&w.store, &w.account_id, "Olga").await;
+    let outsider = agent(&w.store, &w.account_id, "Olga", 2).await;
     for agent in &w.agents {
         w.store
             .set_availability(

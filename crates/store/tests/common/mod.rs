@@ -1,0 +1,163 @@
+//! Setup shared by the store's integration tests: the two-backend test
+//! generators and the account/staff/channel seeding every file needs.
+//!
+//! Each test file does `#[macro_use] mod common;` and uses only part of
+//! this, hence the `dead_code` allowance.
+#![allow(dead_code, unused_macros)]
+
+use domain::channel::{ChannelName, ChannelStatus};
+use domain::messages::MessageSettings;
+use domain::routing::{RoutingRule, RoutingSettings, RoutingSettingsInput, TimeZoneName};
+use domain::staff::{Availability, Role};
+use jiff::Timestamp;
+use store::{NewChannel, NewStaff, Store, FACEBOOK_MESSENGER};
+
+/// One `#[tokio::test]` on a fresh SQLite file and one on a fresh
+/// PostgreSQL database per case; each case is `async fn case(store: Store)`.
+macro_rules! on_both {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = store::testing::TestDatabase::sqlite();
+                    let store = db.store().await.expect("opening the SQLite test store");
+                    assert_eq!(store.dialect(), store::Dialect::Sqlite);
+                    super::$case(store).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = store::testing::TestDatabase::postgres();
+                    let store = db.store().await.expect("opening the PostgreSQL test store");
+                    assert_eq!(store.dialect(), store::Dialect::Postgres);
+                    super::$case(store).await;
+                }
+            )+
+        }
+    };
+}
+
+/// Like `on_both!`, for cases that also need the database itself (to
+/// reopen it, migrate again, …): `async fn case(db: &TestDatabase, store: Store)`.
+macro_rules! contract {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = store::testing::TestDatabase::sqlite();
+                    let store = db.store().await.expect("opening the SQLite test store");
+                    assert_eq!(store.dialect(), store::Dialect::Sqlite);
+                    super::$case(&db, store).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = store::testing::TestDatabase::postgres();
+                    let store = db.store().await.expect("opening the PostgreSQL test store");
+                    assert_eq!(store.dialect(), store::Dialect::Postgres);
+                    super::$case(&db, store).await;
+                }
+            )+
+        }
+    };
+}
+
+/// A timestamp from RFC 3339 text.
+pub fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+/// A page id no other test uses (pages are unique across accounts).
+pub fn unique_page_id() -> String {
+    format!("page-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// An active Messenger channel for `page_id` that routes nowhere yet.
+pub fn new_channel(page_id: &str) -> NewChannel {
+    NewChannel {
+        kind: FACEBOOK_MESSENGER.into(),
+        name: ChannelName::parse("Support").unwrap(),
+        status: ChannelStatus::Active,
+        status_reason: None,
+        page_id: page_id.into(),
+        page_name: "Acme".into(),
+        picture_url: None,
+        access_token_enc: "v1:sealed".into(),
+        connected_by: Some("fb-user-1".into()),
+        routing_settings: RoutingSettings {
+            rule: RoutingRule::Alternative {
+                destinations: Vec::new(),
+            },
+            sticky: false,
+            time_zone: TimeZoneName::default(),
+        },
+        message_settings: MessageSettings::default(),
+    }
+}
+
+/// Routing settings as an admin would submit them, e.g.
+/// `{"rule": "alternative", "destinations": [{"id": …}]}`.
+pub fn routing(json: serde_json::Value) -> RoutingSettings {
+    let input: RoutingSettingsInput = serde_json::from_value(json).unwrap();
+    RoutingSettings::parse_stored(&input).unwrap()
+}
+
+/// Creates an account; returns its id.
+pub async fn account(store: &Store, name: &str) -> String {
+    store.create_account(name).await.unwrap().id
+}
+
+/// Creates an active channel on a fresh page of the account with the given
+/// routing; returns the channel id.
+pub async fn channel(store: &Store, account_id: &str, routing_settings: RoutingSettings) -> String {
+    store
+        .create_channel(
+            account_id,
+            NewChannel {
+                routing_settings,
+                ..new_channel(&unique_page_id())
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+/// Creates an agent called `name` (unique e-mail) with the given capacity;
+/// returns the staff id.
+pub async fn agent(store: &Store, account_id: &str, name: &str, capacity: i64) -> String {
+    store
+        .create_staff(
+            account_id,
+            NewStaff {
+                email: format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple()),
+                password_hash: "x".into(),
+                role: Role::Agent,
+                first_name: name.into(),
+                last_name: "Agent".into(),
+                display_name: name.into(),
+                capacity,
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+/// Marks each of `staff_ids` available from `at` on.
+pub async fn make_available(store: &Store, account_id: &str, staff_ids: &[String], at: Timestamp) {
+    for id in staff_ids {
+        store
+            .set_availability(account_id, id, Availability::Available, at)
+            .await
+            .unwrap();
+    }
+}

@@ -19,8 +19,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 
-use crate::auth::{Caller, Credential};
-use crate::crypto::token_hash;
+use crate::auth::{self, Caller, Credential};
 use crate::error::{ApiError, ErrorBody};
 use crate::events::Event;
 use crate::extract::ApiQuery;
@@ -48,7 +47,7 @@ pub async fn events(
     mut parts: Parts,
 ) -> Result<Response, ApiError> {
     let caller = match &query.token {
-        Some(token) => from_query_token(&state, token).await?,
+        Some(token) => auth::from_api_token(&state, token).await?,
         None => Caller::from_request_parts(&mut parts, &state).await?,
     };
     if matches!(caller.credential, Credential::Session { .. }) {
@@ -63,24 +62,6 @@ pub async fn events(
             tracing::debug!(error = ?e, "event socket ended");
         }
     }))
-}
-
-async fn from_query_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
-    let record = state
-        .store
-        .find_api_token(&token_hash(token))
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
-    let staff = state
-        .store
-        .get_staff(&record.account_id, &record.staff_id)
-        .await
-        .map_err(|_| ApiError::Unauthenticated)?;
-    state.store.touch_api_token(&record.id, state.now()).await?;
-    Ok(Caller {
-        staff,
-        credential: Credential::ApiToken { id: record.id },
-    })
 }
 
 /// A cookie-authenticated socket must come from our own pages: a browser

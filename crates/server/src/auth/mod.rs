@@ -101,7 +101,10 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-async fn from_api_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+/// Resolves an API token (from `Authorization: Bearer` or, for WebSockets,
+/// `?token=`) to its staff member, recording its use. Anything that is not a
+/// live token of an existing staff member is `Unauthenticated`.
+pub(crate) async fn from_api_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     if !token.starts_with(API_TOKEN_PREFIX) {
         return Err(ApiError::Unauthenticated);
     }

@@ -18,6 +18,7 @@ use domain::routing::{RoutingRule, RoutingSettings, RoutingSettingsInput, TimeZo
 use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
 use sqlx::Row;
 
 use crate::error::{Context, StoreError};
@@ -135,6 +136,29 @@ fn lock_channel(dialect: Dialect) -> &'static str {
         Dialect::Postgres => " FOR NO KEY UPDATE",
         Dialect::Sqlite => "",
     }
+}
+
+/// Reads a live (not deleted) channel inside a write transaction, locking
+/// its row on PostgreSQL so concurrent changes to one channel apply one
+/// after another; `NotFound` when there is none.
+async fn lock_live_channel(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    account_id: &str,
+    id: &str,
+    context: &'static str,
+) -> Result<Channel, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM channels
+         WHERE account_id = $1 AND id = $2 AND status <> 'deleted'{}",
+        lock_channel(dialect)
+    ))
+    .bind(account_id)
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await
+    .context(context)?;
+    from_row(&row).context(context)
 }
 
 /// Whether PostgreSQL aborted the transaction to break a deadlock (or a
@@ -371,17 +395,14 @@ impl Store {
         at: Timestamp,
     ) -> Result<Channel, StoreError> {
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM channels
-             WHERE account_id = $1 AND id = $2 AND status <> 'deleted'{}",
-            lock_channel(self.dialect())
-        ))
-        .bind(account_id)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .context("reading a channel to change its status")?;
-        let before = from_row(&row).context("reading a channel to change its status")?;
+        let before = lock_live_channel(
+            &mut tx,
+            self.dialect(),
+            account_id,
+            id,
+            "reading a channel to change its status",
+        )
+        .await?;
         sqlx::query(
             "UPDATE channels SET status = $1, status_reason = $2, status_changed_at = $3,
                                  updated_at = $4
@@ -462,17 +483,14 @@ impl Store {
         update: ChannelUpdate,
     ) -> Result<Channel, StoreError> {
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM channels
-             WHERE account_id = $1 AND id = $2 AND status <> 'deleted'{}",
-            lock_channel(self.dialect())
-        ))
-        .bind(account_id)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .context("reading a channel to update")?;
-        let mut channel = from_row(&row).context("reading a channel to update")?;
+        let mut channel = lock_live_channel(
+            &mut tx,
+            self.dialect(),
+            account_id,
+            id,
+            "reading a channel to update",
+        )
+        .await?;
         if let Some(name) = update.name {
             channel.name = name.into();
         }
@@ -525,17 +543,14 @@ impl Store {
     async fn delete_channel_once(&self, account_id: &str, id: &str) -> Result<Channel, StoreError> {
         let at = ms(now());
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM channels
-             WHERE account_id = $1 AND id = $2 AND status <> 'deleted'{}",
-            lock_channel(self.dialect())
-        ))
-        .bind(account_id)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .context("reading a channel to delete")?;
-        let channel = from_row(&row).context("reading a channel to delete")?;
+        let channel = lock_live_channel(
+            &mut tx,
+            self.dialect(),
+            account_id,
+            id,
+            "reading a channel to delete",
+        )
+        .await?;
         sqlx::query(
             "UPDATE channels SET status = 'deleted', status_reason = 'deleted by an admin',
                  status_changed_at = $1, updated_at = $2, access_token_enc = NULL

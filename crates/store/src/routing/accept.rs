@@ -16,7 +16,8 @@ use jiff::Timestamp;
 
 use super::offers::{end_open_offers_of_enquiry, read_offer};
 use super::{
-    read_enquiry, Accepted, OFFER_NOT_OPEN, OFFER_TAKEN, OFFER_TIMED_OUT, STAFF_AT_CAPACITY,
+    read_enquiry, remember_server, Accepted, OFFER_NOT_OPEN, OFFER_TAKEN, OFFER_TIMED_OUT,
+    STAFF_AT_CAPACITY,
 };
 use crate::error::{Context, StoreError};
 use crate::rows::{ms, truncate};
@@ -50,7 +51,7 @@ impl Store {
         let now = truncate(now);
         let at = ms(now);
         let mut tx = self.write_tx().await?;
-        let offer = read_offer(&mut tx, account_id, offer_id).await?;
+        let offer = read_offer(&mut *tx, account_id, offer_id).await?;
         if offer.staff_id != staff_id {
             return Err(StoreError::NotFound);
         }
@@ -128,18 +129,8 @@ impl Store {
         .context("accepting an offer")?;
         let taken = end_open_offers_of_enquiry(&mut tx, account_id, &offer.enquiry_id, at).await?;
         let enquiry = read_enquiry(&mut *tx, account_id, &offer.enquiry_id).await?;
-        sqlx::query(
-            "UPDATE visitors SET last_served_by = $1, updated_at = $2
-             WHERE account_id = $3 AND id = $4",
-        )
-        .bind(staff_id)
-        .bind(at)
-        .bind(account_id)
-        .bind(&enquiry.visitor_id)
-        .execute(&mut *tx)
-        .await
-        .context("remembering who served the visitor")?;
-        let offer = read_offer(&mut tx, account_id, offer_id).await?;
+        remember_server(&mut tx, account_id, &enquiry.visitor_id, staff_id, at).await?;
+        let offer = read_offer(&mut *tx, account_id, offer_id).await?;
         tx.commit().await?;
         Ok(AcceptOutcome::Accepted(Box::new(Accepted {
             enquiry,

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 
-use super::{prefixed_enquiry_columns, read_enquiry, RoutingTraceRecord, NOT_MISSED};
+use super::{
+    prefixed_enquiry_columns, read_enquiry, remember_server, RoutingTraceRecord, NOT_MISSED,
+};
 use sqlx::Row;
 
 use crate::enquiries::{enquiry_from_row, Enquiry, ENQUIRY_COLUMNS};
@@ -183,17 +185,7 @@ impl Store {
             });
         }
         let enquiry = read_enquiry(&mut *tx, account_id, enquiry_id).await?;
-        sqlx::query(
-            "UPDATE visitors SET last_served_by = $1, updated_at = $2
-             WHERE account_id = $3 AND id = $4",
-        )
-        .bind(staff_id)
-        .bind(at)
-        .bind(account_id)
-        .bind(&enquiry.visitor_id)
-        .execute(&mut *tx)
-        .await
-        .context("remembering who served the visitor")?;
+        remember_server(&mut tx, account_id, &enquiry.visitor_id, staff_id, at).await?;
         tx.commit().await?;
         Ok(enquiry)
     }

@@ -221,3 +221,28 @@ pub(crate) fn prefixed_enquiry_columns() -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// Records that `staff_id` now serves the visitor (accepting an offer or
+/// picking up a missed enquiry), so a returning visitor can be routed back
+/// to them.
+pub(crate) async fn remember_server(
+    conn: &mut sqlx::AnyConnection,
+    account_id: &str,
+    visitor_id: &str,
+    staff_id: &str,
+    at: i64,
+) -> Result<(), crate::StoreError> {
+    use crate::error::Context;
+    sqlx::query(
+        "UPDATE visitors SET last_served_by = $1, updated_at = $2
+         WHERE account_id = $3 AND id = $4",
+    )
+    .bind(staff_id)
+    .bind(at)
+    .bind(account_id)
+    .bind(visitor_id)
+    .execute(&mut *conn)
+    .await
+    .context("remembering who served the visitor")?;
+    Ok(())
+}

@@ -171,7 +171,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<EndedOffer, StoreError> {
         let mut tx = self.write_tx().await?;
-        let offer = read_offer(&mut tx, account_id, offer_id).await?;
+        let offer = read_offer(&mut *tx, account_id, offer_id).await?;
         if offer.staff_id != staff_id {
             return Err(StoreError::NotFound);
         }
@@ -276,15 +276,7 @@ impl Store {
     }
 
     pub async fn get_offer(&self, account_id: &str, id: &str) -> Result<Offer, StoreError> {
-        let sql = format!("SELECT {OFFER_COLUMNS} FROM offers WHERE account_id = $1 AND id = $2");
-        let row = sqlx::query(&sql)
-            .bind(account_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .context("reading an offer")?
-            .ok_or(StoreError::NotFound)?;
-        offer_from_row(&row).context("decoding an offer")
+        read_offer(&self.pool, account_id, id).await
     }
 
     /// The agent's open offers, oldest first.
@@ -333,16 +325,21 @@ impl Store {
     }
 }
 
-pub(super) async fn read_offer(
-    conn: &mut AnyConnection,
+/// One offer of the account, through the pool or inside a transaction;
+/// `NotFound` when the account has no such offer.
+pub(super) async fn read_offer<'c, E>(
+    executor: E,
     account_id: &str,
     id: &str,
-) -> Result<Offer, StoreError> {
+) -> Result<Offer, StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let sql = format!("SELECT {OFFER_COLUMNS} FROM offers WHERE account_id = $1 AND id = $2");
     let row = sqlx::query(&sql)
         .bind(account_id)
         .bind(id)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(executor)
         .await
         .context("reading an offer")?
         .ok_or(StoreError::NotFound)?;

@@ -6,10 +6,12 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::time::{Duration, Instant};
 
-use common::{Backend, Client, ConnectedPage, TestApp};
+use common::flows::{
+    accept, eventually, eventually_within, open_offers, set_availability, set_routing, Desk,
+};
+use common::{Backend, Client};
 use futures::stream::{self, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -24,36 +26,7 @@ on_both_backends!(
 /// The account limit a new account starts with.
 const DEFAULT_LIMIT: usize = 200;
 
-/// Polls `check` every 30 ms for up to `secs` until it returns `Some`.
-async fn eventually<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-}
-
-struct Desk {
-    app: TestApp,
-    admin: Client,
-    page: ConnectedPage,
-}
-
 impl Desk {
-    async fn new(backend: Backend) -> Self {
-        let app = TestApp::spawn_with_emulator(backend).await;
-        let admin = app.new_account("Acme").await;
-        let page = app.connect_page(&admin, "Acme Support").await;
-        Self { app, admin, page }
-    }
-
     /// A new available agent with `capacity`.
     async fn agent(&self, capacity: u32) -> Client {
         let agent = self.admin.staff_client("agent").await;
@@ -66,13 +39,7 @@ impl Desk {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let (status, body) = agent
-            .put(
-                "/api/v1/me/availability",
-                json!({"availability": "available"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        set_availability(&agent, "available").await;
         agent
     }
 
@@ -92,14 +59,7 @@ impl Desk {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let routing = json!({"rule": "alternative", "destinations": [{"id": body["id"]}]});
-        let (status, body) = self
-            .admin
-            .patch(
-                &format!("/api/v1/channels/{}", self.page.channel_id),
-                json!({ "routing": routing }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        set_routing(&self.admin, &self.page.channel_id, routing).await;
     }
 
     /// A new visitor of the Page writes `text`.
@@ -133,10 +93,14 @@ impl Desk {
 
     /// Waits until the account has `n` enquiries; returns them.
     async fn wait_for_enquiries(&self, n: usize) -> Vec<Value> {
-        eventually(&format!("{n} enquiries"), 30, || async {
-            let all = self.all_enquiries().await;
-            (all.len() >= n).then_some(all)
-        })
+        eventually_within(
+            &format!("{n} enquiries"),
+            Duration::from_secs(30),
+            || async {
+                let all = self.all_enquiries().await;
+                (all.len() >= n).then_some(all)
+            },
+        )
         .await
     }
 
@@ -170,28 +134,13 @@ fn is_open(enquiry: &Value) -> bool {
     )
 }
 
-async fn open_offers(client: &Client) -> Vec<Value> {
-    let (status, body) = client.get("/api/v1/offers").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["items"].as_array().unwrap().clone()
-}
-
 /// Waits until `client` has `n` open offers; returns them, oldest first.
 async fn offers_for(client: &Client, n: usize) -> Vec<Value> {
-    eventually(&format!("{n} offers"), 15, || async {
+    eventually(&format!("{n} offers"), || async {
         let offers = open_offers(client).await;
         (offers.len() >= n).then_some(offers)
     })
     .await
-}
-
-async fn accept(client: &Client, offer: &Value) -> (StatusCode, Value) {
-    client
-        .post(
-            &format!("/api/v1/offers/{}/accept", offer["id"].as_str().unwrap()),
-            json!({}),
-        )
-        .await
 }
 
 async fn the_201st_concurrent_visitor_waits_in_line_and_is_let_in_when_an_enquiry_closes(
@@ -234,10 +183,14 @@ async fn the_201st_concurrent_visitor_waits_in_line_and_is_let_in_when_an_enquir
     let last_id = last["id"].as_str().unwrap().to_owned();
     // Everyone who came first is let in; and the limit holds: a promotion
     // run now (as the routing job makes) lets nobody else in.
-    eventually("the first 200 to be let in", 30, || async {
-        let all = desk.all_enquiries().await;
-        (all.iter().filter(|e| is_open(e)).count() == DEFAULT_LIMIT).then_some(())
-    })
+    eventually_within(
+        "the first 200 to be let in",
+        Duration::from_secs(30),
+        || async {
+            let all = desk.all_enquiries().await;
+            (all.iter().filter(|e| is_open(e)).count() == DEFAULT_LIMIT).then_some(())
+        },
+    )
     .await;
     let promoted = desk
         .app
@@ -286,7 +239,7 @@ async fn the_201st_concurrent_visitor_waits_in_line_and_is_let_in_when_an_enquir
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let opened = eventually("the waiting visitor to be let in", 15, || async {
+    let opened = eventually("the waiting visitor to be let in", || async {
         let (_, body) = desk
             .admin
             .get(&format!("/api/v1/enquiries/{last_id}"))
@@ -380,7 +333,7 @@ async fn accepting_an_offer_after_its_deadline_says_it_timed_out(backend: Backen
     desk.ring_all(5, &[&ann]).await;
     desk.visitor_writes("Vera", "Hello").await;
     let offer = offers_for(&ann, 1).await.remove(0);
-    eventually("the offer to time out", 15, || async {
+    eventually("the offer to time out", || async {
         open_offers(&ann).await.is_empty().then_some(())
     })
     .await;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::time::Duration;
+use common::flows::{accept, eventually, first_offer, team_with_agent};
 
 use common::{assert_error, follow_dialog, Backend, Client, TestApp, APP_SECRET};
 use emulator::control::types::{AutoConsent, NewPage};
@@ -28,26 +28,6 @@ on_both_backends!(
     logging_in_again_refreshes_a_suspended_channel_without_resuming_it,
     losing_the_page_role_is_found_and_a_false_alarm_keeps_the_channel,
 );
-
-/// An available agent in a destination "Team", so new channels route to them.
-async fn team_with_agent(admin: &Client) -> Client {
-    let agent = admin.staff_client("agent").await;
-    let (status, body) = admin
-        .post(
-            "/api/v1/destinations",
-            json!({"name": "Team", "member_ids": [agent.staff_id.clone().unwrap()]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, body) = agent
-        .put(
-            "/api/v1/me/availability",
-            json!({"availability": "available"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    agent
-}
 
 async fn enquiries_of(admin: &Client, channel_id: &str) -> Vec<Value> {
     let (status, body) = admin
@@ -85,25 +65,6 @@ fn capture_logs() {
 
 fn logged() -> String {
     String::from_utf8_lossy(&LOG.lock().unwrap()).into_owned()
-}
-
-/// Polls `check` every 25 ms for up to 10 s.
-async fn eventually<F, Fut>(what: &str, mut check: F) -> Value
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<Value>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 async fn channel(admin: &Client, id: &str) -> Value {
@@ -889,17 +850,8 @@ async fn a_reply_held_by_a_revoked_token_is_sent_after_reconnecting(backend: Bac
     let id = &connected.channel_id;
     let psid = app.visitor(&connected.page_id, "Ann").await;
     app.fb().send_text(&psid, "hello?").await.unwrap();
-    let offer = eventually("an offer", || async {
-        let (_, offers) = agent.get("/api/v1/offers").await;
-        offers["items"].as_array().unwrap().first().cloned()
-    })
-    .await;
-    let (status, body) = agent
-        .post(
-            &format!("/api/v1/offers/{}/accept", offer["id"].as_str().unwrap()),
-            json!({}),
-        )
-        .await;
+    let offer = first_offer(&agent).await;
+    let (status, body) = accept(&agent, &offer).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let enquiry = offer["enquiry_id"].as_str().unwrap();
 

@@ -4,7 +4,8 @@
 
 mod common;
 
-use std::future::Future;
+use common::flows::eventually;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,22 +18,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 // ---- helpers
-
-/// Polls `check` every 30 ms for up to 10 s until it yields a value.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-}
 
 async fn enquiries(client: &Client, query: &str) -> Vec<Value> {
     let (status, body) = client.get(&format!("/api/v1/enquiries?{query}")).await;

@@ -10,28 +10,13 @@
 
 mod common;
 
+use common::flows::{eventually, set_availability};
+
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 use common::{Backend, Client, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-/// Polls `check` every 25 ms for up to 10 s.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
 
 /// Account A's ids, by the resource segment of the path they belong in.
 struct Tenant {
@@ -74,13 +59,7 @@ async fn populate(app: &TestApp) -> Tenant {
     let admin_id = admin.staff_id.clone().unwrap();
     let agent_id = agent.staff_id.clone().unwrap();
     for client in [&admin, &agent] {
-        let (status, body) = client
-            .put(
-                "/api/v1/me/availability",
-                json!({"availability": "available"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        set_availability(client, "available").await;
     }
     let (status, dest) = admin
         .post(

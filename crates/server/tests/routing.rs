@@ -6,10 +6,12 @@
 
 mod common;
 
-use std::future::Future;
 use std::time::{Duration, Instant};
 
-use common::{Backend, Client, ConnectedPage, TestApp};
+use common::flows::{
+    accept, eventually, first_offer as offer_for, open_offers, set_availability, set_routing, Desk,
+};
+use common::{Backend, Client, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -32,36 +34,7 @@ on_both_backends!(
     a_missed_enquiry_is_offered_when_an_agent_becomes_available,
 );
 
-/// Polls `check` every 30 ms for up to 15 s until it returns `Some`.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-}
-
-struct Desk {
-    app: TestApp,
-    admin: Client,
-    page: ConnectedPage,
-}
-
 impl Desk {
-    async fn new(backend: Backend) -> Self {
-        let app = TestApp::spawn_with_emulator(backend).await;
-        let admin = app.new_account("Acme").await;
-        let page = app.connect_page(&admin, "Acme Support").await;
-        Self { app, admin, page }
-    }
-
     /// A new agent, logged in and available.
     async fn agent(&self) -> Client {
         let agent = self.admin.staff_client("agent").await;
@@ -87,14 +60,7 @@ impl Desk {
     }
 
     async fn set_routing(&self, routing: Value) {
-        let (status, body) = self
-            .admin
-            .patch(
-                &format!("/api/v1/channels/{}", self.page.channel_id),
-                json!({ "routing": routing }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        set_routing(&self.admin, &self.page.channel_id, routing).await;
     }
 
     /// A visitor who writes to the Page; returns their PSID.
@@ -116,39 +82,6 @@ impl Desk {
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
-}
-
-async fn set_availability(client: &Client, availability: &str) {
-    let (status, body) = client
-        .put(
-            "/api/v1/me/availability",
-            json!({ "availability": availability }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-}
-
-async fn open_offers(client: &Client) -> Vec<Value> {
-    let (status, body) = client.get("/api/v1/offers").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["items"].as_array().unwrap().clone()
-}
-
-/// Waits until `client` has an open offer and returns the first one.
-async fn offer_for(client: &Client) -> Value {
-    eventually("an offer", || async {
-        open_offers(client).await.into_iter().next()
-    })
-    .await
-}
-
-async fn accept(client: &Client, offer: &Value) -> (StatusCode, Value) {
-    client
-        .post(
-            &format!("/api/v1/offers/{}/accept", offer["id"].as_str().unwrap()),
-            json!({}),
-        )
-        .await
 }
 
 /// The events `client` would be sent (account-wide and their own), as

@@ -5,7 +5,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use common::flows::{eventually, set_availability};
+
+use std::time::Duration;
 
 use common::{assert_error, Backend, Client, ConnectedPage, TestApp};
 use emulator::control::types::Fault;
@@ -19,22 +21,6 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const LAPSED: &str = "Sorry, your message can no longer send; the 24-hour message window has lapsed. Close this enquiry, or wait until the visitor sends a message again.";
-
-/// Polls `check` every 25 ms for up to 10 s.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
 
 /// An admin who serves enquiries themself, with a token for the WebSocket.
 struct Desk {
@@ -59,13 +45,7 @@ async fn desk_with(
     let admin = app.new_account("Shop").await;
     let me = admin.get("/api/v1/me").await.1;
     let my_id = me["staff"]["id"].as_str().unwrap().to_owned();
-    let (status, body) = admin
-        .put(
-            "/api/v1/me/availability",
-            json!({"availability": "available"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    set_availability(&admin, "available").await;
     let (status, dest) = admin
         .post(
             "/api/v1/destinations",

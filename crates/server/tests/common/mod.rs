@@ -16,6 +16,8 @@ use store::testing::TestDatabase;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod flows;
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {

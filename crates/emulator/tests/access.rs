@@ -162,13 +162,7 @@ async fn logging_in_again_after_removing_the_app_restores_access() {
     let emu = TestEmulator::start().await;
     let c = emu.connect().await;
     emu.control.remove_app(&c.user_id).await.unwrap();
-    let code = emu.login_code().await;
-    let token = emu.graph.exchange_code(&code, REDIRECT_URI).await.unwrap();
-    let pages = emu
-        .graph
-        .page_accounts(token.access_token.expose())
-        .await
-        .unwrap();
+    let pages = emu.pages_at_new_login().await;
     assert_eq!(pages.len(), 1);
 }
 

@@ -43,14 +43,7 @@ async fn the_index_lists_pages_and_links_each_visitor_to_a_chat_page() {
 async fn a_chat_page_for_a_visitor_of_another_page_is_not_found() {
     let emu = TestEmulator::start().await;
     let c = emu.connect().await;
-    let other = emu
-        .control
-        .create_page(&NewPage {
-            name: "Other".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let other = emu.page("Other").await;
     let resp = emu
         .http
         .get(emu.url(&format!("_emulator/chat/{}/{}", other.id, c.psid)))
@@ -117,14 +110,7 @@ async fn scripted_ids_are_kept_and_the_overview_shows_everything() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let page = emu
-        .control
-        .create_page(&NewPage {
-            name: "P".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let page = emu.page("P").await;
     let v = emu
         .control
         .create_visitor(

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use emulator::control::types::{AutoConsent, NewPage};
+use emulator::control::types::AutoConsent;
 use messenger::graph::MESSENGER_SCOPES;
 use messenger::ErrorClass;
 
@@ -26,18 +26,7 @@ async fn auto_consent_redirects_back_with_a_code_and_the_state() {
 async fn the_consent_form_lists_the_users_pages_and_the_four_permissions() {
     let emu = TestEmulator::start().await;
     let user = emu.control.create_user("Ada").await.unwrap();
-    let page = emu
-        .control
-        .create_page(&NewPage {
-            name: "Acme <Support>".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    emu.control
-        .set_role(&page.id, &user.id, &ALL_TASKS)
-        .await
-        .unwrap();
+    let page = emu.page_for(&user.id, "Acme <Support>", &ALL_TASKS).await;
     let url = emu
         .graph
         .oauth_dialog_url(REDIRECT_URI, "s", &MESSENGER_SCOPES);
@@ -70,18 +59,7 @@ async fn the_consent_form_lists_the_users_pages_and_the_four_permissions() {
 async fn submitting_the_form_with_an_unticked_permission_declines_it() {
     let emu = TestEmulator::start().await;
     let user = emu.control.create_user("Ada").await.unwrap();
-    let page = emu
-        .control
-        .create_page(&NewPage {
-            name: "Acme".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    emu.control
-        .set_role(&page.id, &user.id, &ALL_TASKS)
-        .await
-        .unwrap();
+    let page = emu.page_for(&user.id, "Acme", &ALL_TASKS).await;
     let form = [
         ("client_id", APP_ID),
         ("redirect_uri", REDIRECT_URI),
@@ -246,29 +224,13 @@ async fn page_accounts_lists_only_granted_pages_with_tasks_across_several_pages_
     let mut granted = Vec::new();
     for i in 0..105 {
         let page = emu
-            .control
-            .create_page(&NewPage {
-                name: format!("Page {i}"),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        emu.control
-            .set_role(&page.id, &user.id, &["MODERATE", "MESSAGING"])
-            .await
-            .unwrap();
+            .page_for(&user.id, format!("Page {i}"), &["MODERATE", "MESSAGING"])
+            .await;
         if i != 3 {
             granted.push(page.id);
         }
     }
-    let other = emu
-        .control
-        .create_page(&NewPage {
-            name: "Not mine".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let other = emu.page("Not mine").await;
     emu.control
         .set_auto_consent(&AutoConsent {
             pages: Some(granted.clone()),
@@ -276,13 +238,7 @@ async fn page_accounts_lists_only_granted_pages_with_tasks_across_several_pages_
         })
         .await
         .unwrap();
-    let code = emu.login_code().await;
-    let token = emu.graph.exchange_code(&code, REDIRECT_URI).await.unwrap();
-    let accounts = emu
-        .graph
-        .page_accounts(token.access_token.expose())
-        .await
-        .unwrap();
+    let accounts = emu.pages_at_new_login().await;
     let mut ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
     ids.sort();
     granted.sort();
@@ -302,18 +258,7 @@ async fn paging_next_is_an_absolute_url_with_an_after_cursor() {
     let emu = TestEmulator::start().await;
     let user = emu.control.create_user("Ada").await.unwrap();
     for i in 0..3 {
-        let page = emu
-            .control
-            .create_page(&NewPage {
-                name: format!("P{i}"),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        emu.control
-            .set_role(&page.id, &user.id, &["MODERATE"])
-            .await
-            .unwrap();
+        emu.page_for(&user.id, format!("P{i}"), &["MODERATE"]).await;
     }
     emu.control
         .set_auto_consent(&AutoConsent::default())

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use emulator::control::types::{DeliveryKind, NewPage, NewVisitor, VisitorEvent};
+use emulator::control::types::{DeliveryKind, NewVisitor, VisitorEvent};
 use emulator::PAGE_INBOX_APP_ID;
 use messenger::events::{parse_batch, EventKind};
 use messenger::graph::{SendRequest, MESSENGER_FIELDS};
@@ -81,31 +81,14 @@ async fn events_pending_together_are_batched_into_one_post_with_an_entry_per_pag
     let emu =
         TestEmulator::start_with(|c| c.webhook.batch_window = Duration::from_millis(300)).await;
     let c = emu.connect().await;
-    let second = emu
-        .control
-        .create_page(&NewPage {
-            name: "Second".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    emu.control
-        .set_role(&second.id, &c.user_id, &ALL_TASKS)
-        .await
-        .unwrap();
+    let second = emu.page_for(&c.user_id, "Second", &ALL_TASKS).await;
     let accounts = emu.graph.page_accounts(&c.user_token).await.unwrap();
     assert_eq!(
         accounts.len(),
         1,
         "the second Page was not granted at login"
     );
-    let code = emu.login_code().await;
-    let token = emu.graph.exchange_code(&code, REDIRECT_URI).await.unwrap();
-    let accounts = emu
-        .graph
-        .page_accounts(token.access_token.expose())
-        .await
-        .unwrap();
+    let accounts = emu.pages_at_new_login().await;
     let second_token = accounts
         .iter()
         .find(|a| a.id == second.id)

@@ -12,9 +12,9 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
-use emulator::control::types::{AutoConsent, NewPage, NewVisitor};
+use emulator::control::types::{AutoConsent, NewPage, NewVisitor, PageInfo};
 use emulator::{ControlClient, Emulator, EmulatorConfig, EmulatorHandle};
-use messenger::graph::MESSENGER_FIELDS;
+use messenger::graph::{PageAccount, MESSENGER_FIELDS};
 use messenger::{GraphClient, GraphConfig};
 use url::Url;
 
@@ -279,22 +279,48 @@ impl TestEmulator {
         query(&back, "code").expect("code in the redirect")
     }
 
+    /// A new Page called `name` (the emulator picks its id).
+    pub async fn page(&self, name: impl Into<String>) -> PageInfo {
+        self.control
+            .create_page(&NewPage {
+                name: name.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+    }
+
+    /// A new Page called `name` on which the user `user_id` has `tasks`.
+    pub async fn page_for(
+        &self,
+        user_id: &str,
+        name: impl Into<String>,
+        tasks: &[&str],
+    ) -> PageInfo {
+        let page = self.page(name).await;
+        self.control
+            .set_role(&page.id, user_id, tasks)
+            .await
+            .unwrap();
+        page
+    }
+
+    /// Logs in again through the dialog (auto-consent must be set) and
+    /// lists the Pages the new user token reaches.
+    pub async fn pages_at_new_login(&self) -> Vec<PageAccount> {
+        let code = self.login_code().await;
+        let token = self.graph.exchange_code(&code, REDIRECT_URI).await.unwrap();
+        self.graph
+            .page_accounts(token.access_token.expose())
+            .await
+            .unwrap()
+    }
+
     /// A user with every task on a new Page, a visitor on it, a completed
     /// login (long-lived token), the Page token, and the app subscribed.
     pub async fn connect(&self) -> Connected {
         let user = self.control.create_user("Ada Admin").await.unwrap();
-        let page = self
-            .control
-            .create_page(&NewPage {
-                name: "Acme Support".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        self.control
-            .set_role(&page.id, &user.id, &ALL_TASKS)
-            .await
-            .unwrap();
+        let page = self.page_for(&user.id, "Acme Support", &ALL_TASKS).await;
         let visitor = self
             .control
             .create_visitor(

@@ -5,17 +5,17 @@
 #[macro_use]
 mod common;
 
-use common::{agent, channel, make_available, routing, t};
+use common::{agent, channel, routing, set_availability, t, visitor_writes};
 
 use std::sync::Arc;
 
 use domain::routing::decide;
-use domain::staff::DistributionStrategy;
+use domain::staff::{Availability, DistributionStrategy};
 use jiff::{SignedDuration, Timestamp};
 use store::testing::TestDatabase;
 use store::{
-    AcceptOutcome, Applied, Enquiry, EnquiryStatus, InboundEvent, InboundItem, InboundOutcome,
-    NewDestination, NewInboundMessage, Offer, RoutingState, Store, StoreError,
+    AcceptOutcome, Applied, Enquiry, EnquiryStatus, NewDestination, Offer, RoutingState, Store,
+    StoreError,
 };
 
 contract!(
@@ -43,7 +43,14 @@ async fn world(store: Store, capacities: &[i64]) -> World {
     for (i, capacity) in capacities.iter().enumerate() {
         agents.push(agent(&store, &account_id, &format!("Agent{i}"), *capacity).await);
     }
-    make_available(&store, &account_id, &agents, t("2026-03-01T08:00:00Z")).await;
+    set_availability(
+        &store,
+        &account_id,
+        &agents,
+        Availability::Available,
+        t("2026-03-01T08:00:00Z"),
+    )
+    .await;
     let destination_id = store
         .create_destination(
             &account_id,
@@ -77,29 +84,8 @@ impl World {
     /// A visitor writes and routing offers the new enquiry to the agents
     /// (as the routing job does); returns the enquiry and its offers.
     async fn offered(&self, psid: &str, at: Timestamp) -> (Enquiry, Vec<Offer>) {
-        let outcome = self
-            .store
-            .apply_inbound(&InboundEvent {
-                inbox_id: uuid::Uuid::new_v4().to_string(),
-                dedupe_key: uuid::Uuid::new_v4().to_string(),
-                account_id: self.account_id.clone(),
-                channel_id: self.channel_id.clone(),
-                psid: psid.into(),
-                at,
-                standby: false,
-                item: InboundItem::VisitorMessage(NewInboundMessage {
-                    external_id: Some(format!("m_{}", uuid::Uuid::new_v4().simple())),
-                    kind: "text".into(),
-                    text: Some("hello".into()),
-                    ..Default::default()
-                }),
-            })
-            .await
-            .unwrap();
-        let InboundOutcome::Done(changes) = outcome else {
-            panic!("not applied: {outcome:?}");
-        };
-        let opened = changes.enquiry_opened.expect("an enquiry opened");
+        let opened =
+            visitor_writes(&self.store, &self.account_id, &self.channel_id, psid, at).await;
         self.store.promote_queued(at).await.unwrap();
         let enquiry = self
             .store

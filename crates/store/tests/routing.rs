@@ -6,7 +6,7 @@
 #[macro_use]
 mod common;
 
-use common::{agent, channel, make_available, routing, t};
+use common::{agent, channel, routing, set_availability, t, visitor_writes};
 
 use std::sync::Arc;
 
@@ -16,8 +16,7 @@ use domain::staff::{Availability, DistributionStrategy};
 use jiff::{SignedDuration, Timestamp};
 use store::testing::TestDatabase;
 use store::{
-    AccountUpdate, Applied, Enquiry, EnquiryStatus, InboundEvent, InboundItem, InboundOutcome,
-    NewDestination, NewInboundMessage, RoutingState, Store, StoreError,
+    AccountUpdate, Applied, Enquiry, EnquiryStatus, NewDestination, RoutingState, Store, StoreError,
 };
 
 contract!(
@@ -76,7 +75,14 @@ async fn world(store: Store) -> World {
         agent(&store, &account_id, "Ann", 2).await,
         agent(&store, &account_id, "Bob", 2).await,
     ];
-    make_available(&store, &account_id, &agents, t("2026-03-01T08:00:00Z")).await;
+    set_availability(
+        &store,
+        &account_id,
+        &agents,
+        Availability::Available,
+        t("2026-03-01T08:00:00Z"),
+    )
+    .await;
     let destination_id = destination(
         &store,
         &account_id,
@@ -105,29 +111,7 @@ async fn world(store: Store) -> World {
 impl World {
     /// A visitor writes: opens a queued enquiry.
     async fn visitor_writes(&self, psid: &str, at: Timestamp) -> Enquiry {
-        let outcome = self
-            .store
-            .apply_inbound(&InboundEvent {
-                inbox_id: uuid::Uuid::new_v4().to_string(),
-                dedupe_key: uuid::Uuid::new_v4().to_string(),
-                account_id: self.account_id.clone(),
-                channel_id: self.channel_id.clone(),
-                psid: psid.into(),
-                at,
-                standby: false,
-                item: InboundItem::VisitorMessage(NewInboundMessage {
-                    external_id: Some(format!("m_{}", uuid::Uuid::new_v4().simple())),
-                    kind: "text".into(),
-                    text: Some("hello".into()),
-                    ..Default::default()
-                }),
-            })
-            .await
-            .unwrap();
-        let InboundOutcome::Done(changes) = outcome else {
-            panic!("not applied: {outcome:?}");
-        };
-        changes.enquiry_opened.expect("an enquiry opened")
+        visitor_writes(&self.store, &self.account_id, &self.channel_id, psid, at).await
     }
 
     /// Promotes and routes everything due, as the routing job does.
@@ -493,17 +477,14 @@ async fn active_enquiries_return_to_routing_after_the_grace_period(
 
 async fn the_away_message_is_claimed_once_per_missed_enquiry(_db: &TestDatabase, store: Store) {
     let w = world(store).await;
-    for agent in &w.agents {
-        w.store
-            .set_availability(
-                &w.account_id,
-                agent,
-                Availability::Offline,
-                t("2026-03-01T08:30:00Z"),
-            )
-            .await
-            .unwrap();
-    }
+    set_availability(
+        &w.store,
+        &w.account_id,
+        &w.agents,
+        Availability::Offline,
+        t("2026-03-01T08:30:00Z"),
+    )
+    .await;
     let enquiry = w.visitor_writes("p1", t("2026-03-01T09:00:00Z")).await;
     let applied = w.route_all(t("2026-03-01T09:00:01Z")).await;
     assert!(matches!(applied[0], Applied::Missed { .. }), "{applied:?}");
@@ -627,17 +608,14 @@ async fn percentage_offers_are_tallied_per_destination(_db: &TestDatabase, store
 async fn agents_see_only_the_missed_enquiries_of_their_channels(_db: &TestDatabase, store: Store) {
     let w = world(store).await;
     let outsider = agent(&w.store, &w.account_id, "Olga", 2).await;
-    for agent in &w.agents {
-        w.store
-            .set_availability(
-                &w.account_id,
-                agent,
-                Availability::Offline,
-                t("2026-03-01T08:30:00Z"),
-            )
-            .await
-            .unwrap();
-    }
+    set_availability(
+        &w.store,
+        &w.account_id,
+        &w.agents,
+        Availability::Offline,
+        t("2026-03-01T08:30:00Z"),
+    )
+    .await;
     let enquiry = w.visitor_writes("p1", t("2026-03-01T09:00:00Z")).await;
     w.route_all(t("2026-03-01T09:00:01Z")).await;
     let mine = w
@@ -672,17 +650,14 @@ async fn agents_see_only_the_missed_enquiries_of_their_channels(_db: &TestDataba
 
 async fn a_picked_up_enquiry_cannot_be_picked_up_twice(_db: &TestDatabase, store: Store) {
     let w = world(store).await;
-    for agent in &w.agents {
-        w.store
-            .set_availability(
-                &w.account_id,
-                agent,
-                Availability::Offline,
-                t("2026-03-01T08:30:00Z"),
-            )
-            .await
-            .unwrap();
-    }
+    set_availability(
+        &w.store,
+        &w.account_id,
+        &w.agents,
+        Availability::Offline,
+        t("2026-03-01T08:30:00Z"),
+    )
+    .await;
     let enquiry = w.visitor_writes("p1", t("2026-03-01T09:00:00Z")).await;
     w.route_all(t("2026-03-01T09:00:01Z")).await;
     let now = t("2026-03-01T09:05:00Z");
@@ -736,17 +711,14 @@ async fn missed_enquiries_come_due_for_a_retry_later_or_when_asked(
     store: Store,
 ) {
     let w = world(store).await;
-    for agent in &w.agents {
-        w.store
-            .set_availability(
-                &w.account_id,
-                agent,
-                Availability::Offline,
-                t("2026-03-01T08:30:00Z"),
-            )
-            .await
-            .unwrap();
-    }
+    set_availability(
+        &w.store,
+        &w.account_id,
+        &w.agents,
+        Availability::Offline,
+        t("2026-03-01T08:30:00Z"),
+    )
+    .await;
     let enquiry = w.visitor_writes("p1", t("2026-03-01T09:00:00Z")).await;
     w.route_all(t("2026-03-01T09:00:01Z")).await;
     assert!(w

@@ -10,34 +10,17 @@ use domain::messages::MessageSettings;
 use domain::routing::{RoutingRule, RoutingSettings, RoutingSettingsInput, TimeZoneName};
 use domain::staff::{Availability, Role};
 use jiff::Timestamp;
-use store::{NewChannel, NewStaff, Store, FACEBOOK_MESSENGER};
+use store::{
+    Enquiry, InboundEvent, InboundItem, InboundOutcome, NewChannel, NewInboundMessage, NewStaff,
+    Store, FACEBOOK_MESSENGER,
+};
 
 /// One `#[tokio::test]` on a fresh SQLite file and one on a fresh
 /// PostgreSQL database per case; each case is `async fn case(store: Store)`.
 macro_rules! on_both {
     ($($case:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::sqlite();
-                    let store = db.store().await.expect("opening the SQLite test store");
-                    assert_eq!(store.dialect(), store::Dialect::Sqlite);
-                    super::$case(store).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::postgres();
-                    let store = db.store().await.expect("opening the PostgreSQL test store");
-                    assert_eq!(store.dialect(), store::Dialect::Postgres);
-                    super::$case(store).await;
-                }
-            )+
-        }
+        backend_tests!(sqlite, Sqlite, "SQLite", store_only; $($case),+);
+        backend_tests!(postgres, Postgres, "PostgreSQL", store_only; $($case),+);
     };
 }
 
@@ -45,28 +28,39 @@ macro_rules! on_both {
 /// reopen it, migrate again, …): `async fn case(db: &TestDatabase, store: Store)`.
 macro_rules! contract {
     ($($case:ident),+ $(,)?) => {
-        mod sqlite {
+        backend_tests!(sqlite, Sqlite, "SQLite", with_db; $($case),+);
+        backend_tests!(postgres, Postgres, "PostgreSQL", with_db; $($case),+);
+    };
+}
+
+/// The module of one backend's tests: each opens a fresh store, checks it
+/// really is that backend, and runs the case.
+macro_rules! backend_tests {
+    ($backend:ident, $dialect:ident, $label:literal, $mode:ident; $($case:ident),+) => {
+        mod $backend {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    let db = store::testing::TestDatabase::sqlite();
-                    let store = db.store().await.expect("opening the SQLite test store");
-                    assert_eq!(store.dialect(), store::Dialect::Sqlite);
-                    super::$case(&db, store).await;
+                    let db = store::testing::TestDatabase::$backend();
+                    let store = db
+                        .store()
+                        .await
+                        .expect(concat!("opening the ", $label, " test store"));
+                    assert_eq!(store.dialect(), store::Dialect::$dialect);
+                    run_case!($mode, $case, db, store);
                 }
             )+
         }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let db = store::testing::TestDatabase::postgres();
-                    let store = db.store().await.expect("opening the PostgreSQL test store");
-                    assert_eq!(store.dialect(), store::Dialect::Postgres);
-                    super::$case(&db, store).await;
-                }
-            )+
-        }
+    };
+}
+
+/// Calls a case with what its kind takes.
+macro_rules! run_case {
+    (store_only, $case:ident, $db:ident, $store:ident) => {
+        super::$case($store).await
+    };
+    (with_db, $case:ident, $db:ident, $store:ident) => {
+        super::$case(&$db, $store).await
     };
 }
 
@@ -152,12 +146,51 @@ pub async fn agent(store: &Store, account_id: &str, name: &str, capacity: i64) -
         .id
 }
 
-/// Marks each of `staff_ids` available from `at` on.
-pub async fn make_available(store: &Store, account_id: &str, staff_ids: &[String], at: Timestamp) {
+/// Sets the availability of each of `staff_ids` as of `at`.
+pub async fn set_availability(
+    store: &Store,
+    account_id: &str,
+    staff_ids: &[String],
+    availability: Availability,
+    at: Timestamp,
+) {
     for id in staff_ids {
         store
-            .set_availability(account_id, id, Availability::Available, at)
+            .set_availability(account_id, id, availability, at)
             .await
             .unwrap();
     }
+}
+
+/// A visitor `psid` writes "hello" to the channel at `at` (a fresh message
+/// and delivery); returns the enquiry it opened.
+pub async fn visitor_writes(
+    store: &Store,
+    account_id: &str,
+    channel_id: &str,
+    psid: &str,
+    at: Timestamp,
+) -> Enquiry {
+    let outcome = store
+        .apply_inbound(&InboundEvent {
+            inbox_id: uuid::Uuid::new_v4().to_string(),
+            dedupe_key: uuid::Uuid::new_v4().to_string(),
+            account_id: account_id.into(),
+            channel_id: channel_id.into(),
+            psid: psid.into(),
+            at,
+            standby: false,
+            item: InboundItem::VisitorMessage(NewInboundMessage {
+                external_id: Some(format!("m_{}", uuid::Uuid::new_v4().simple())),
+                kind: "text".into(),
+                text: Some("hello".into()),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let InboundOutcome::Done(changes) = outcome else {
+        panic!("not applied: {outcome:?}");
+    };
+    changes.enquiry_opened.expect("an enquiry opened")
 }

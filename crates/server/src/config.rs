@@ -469,10 +469,14 @@ mod tests {
         ConfigLayer::from_env(&vars).0
     }
 
+    /// The configuration from these environment variables alone.
+    fn load_env(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::load(Default::default(), env(pairs), Default::default())
+    }
+
     #[test]
     fn defaults_give_sqlite_in_the_data_dir_on_port_8080() {
-        let config =
-            Config::load(Default::default(), Default::default(), Default::default()).unwrap();
+        let config = load_env(&[]).unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.database_url, "sqlite://./data/omnidesk.db?mode=rwc");
         assert_eq!(config.graph_url.as_str(), "https://graph.facebook.com/");
@@ -481,29 +485,17 @@ mod tests {
 
     #[test]
     fn the_channel_check_interval_defaults_to_ten_minutes_and_must_be_positive() {
-        let config =
-            Config::load(Default::default(), Default::default(), Default::default()).unwrap();
+        let config = load_env(&[]).unwrap();
         assert_eq!(config.channel_check_interval_secs, 600);
-        let config = Config::load(
-            Default::default(),
-            env(&[("OMNIDESK_CHANNEL_CHECK_INTERVAL_SECS", "5")]),
-            Default::default(),
-        )
-        .unwrap();
+        let config = load_env(&[("OMNIDESK_CHANNEL_CHECK_INTERVAL_SECS", "5")]).unwrap();
         assert_eq!(config.channel_check_interval_secs, 5);
-        let err = Config::load(
-            Default::default(),
-            env(&[("OMNIDESK_CHANNEL_CHECK_INTERVAL_SECS", "0")]),
-            Default::default(),
-        )
-        .unwrap_err();
+        let err = load_env(&[("OMNIDESK_CHANNEL_CHECK_INTERVAL_SECS", "0")]).unwrap_err();
         assert_eq!(err.key, "channel_check_interval_secs");
     }
 
     #[test]
     fn outbox_retries_and_retention_have_defaults_and_take_settings() {
-        let config =
-            Config::load(Default::default(), Default::default(), Default::default()).unwrap();
+        let config = load_env(&[]).unwrap();
         assert_eq!(
             (
                 config.outbox_retry_initial_ms,
@@ -535,22 +527,13 @@ mod tests {
 
     #[test]
     fn a_retry_cap_below_the_first_delay_or_a_zero_retention_is_refused() {
-        let err = Config::load(
-            Default::default(),
-            env(&[
-                ("OMNIDESK_OUTBOX_RETRY_INITIAL_MS", "5000"),
-                ("OMNIDESK_OUTBOX_RETRY_MAX_MS", "1000"),
-            ]),
-            Default::default(),
-        )
+        let err = load_env(&[
+            ("OMNIDESK_OUTBOX_RETRY_INITIAL_MS", "5000"),
+            ("OMNIDESK_OUTBOX_RETRY_MAX_MS", "1000"),
+        ])
         .unwrap_err();
         assert_eq!(err.key, "outbox_retry_max_ms");
-        let err = Config::load(
-            Default::default(),
-            env(&[("OMNIDESK_INBOX_RETENTION_DAYS", "0")]),
-            Default::default(),
-        )
-        .unwrap_err();
+        let err = load_env(&[("OMNIDESK_INBOX_RETENTION_DAYS", "0")]).unwrap_err();
         assert_eq!(err.key, "inbox_retention_days");
         assert!(err.to_string().contains("days ≥ 1"), "{err}");
     }
@@ -599,29 +582,14 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_its_setting() {
-        let err = Config::load(
-            Default::default(),
-            env(&[("OMNIDESK_LISTEN", "nowhere")]),
-            Default::default(),
-        )
-        .unwrap_err();
+        let err = load_env(&[("OMNIDESK_LISTEN", "nowhere")]).unwrap_err();
         assert_eq!(err.key, "listen");
-        let err = Config::load(
-            Default::default(),
-            env(&[("OMNIDESK_DATABASE_URL", "mysql://x")]),
-            Default::default(),
-        )
-        .unwrap_err();
+        let err = load_env(&[("OMNIDESK_DATABASE_URL", "mysql://x")]).unwrap_err();
         assert!(
             err.to_string().starts_with("configuration: database_url:"),
             "{err}"
         );
-        let err = Config::load(
-            Default::default(),
-            env(&[("OMNIDESK_GRAPH_URL", "ftp://x")]),
-            Default::default(),
-        )
-        .unwrap_err();
+        let err = load_env(&[("OMNIDESK_GRAPH_URL", "ftp://x")]).unwrap_err();
         assert_eq!(err.key, "graph_url");
     }
 
@@ -640,12 +608,7 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let config = Config::load(
-            Default::default(),
-            env(&[("OMNIDESK_FACEBOOK_APP_SECRET", "s3cr3t")]),
-            Default::default(),
-        )
-        .unwrap();
+        let config = load_env(&[("OMNIDESK_FACEBOOK_APP_SECRET", "s3cr3t")]).unwrap();
         assert!(!format!("{config:?}").contains("s3cr3t"));
         assert_eq!(config.facebook_app_secret.expose(), "s3cr3t");
     }

@@ -4,11 +4,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use messenger::graph::GraphClient;
+use serde_json::Value;
 use store::Store;
 
 use crate::config::Config;
 use crate::crypto::SecretBox;
-use crate::events::EventBus;
+use crate::events::{Audience, EventBus};
 use crate::workers::Wakers;
 
 /// Application state, cheap to clone (everything behind `Arc` or a pool).
@@ -35,5 +36,13 @@ impl AppState {
     /// Where message files live: `<data dir>/files`.
     pub fn files_dir(&self) -> PathBuf {
         self.config.data_dir.join("files")
+    }
+
+    /// Publishes a live event (logged and fanned out) after the caller's own
+    /// write committed; a failed publish is logged and never undoes that work.
+    pub async fn publish(&self, account_id: &str, audience: Audience<'_>, kind: &str, data: Value) {
+        self.events
+            .publish_logged(&self.store, account_id, audience, kind, data)
+            .await;
     }
 }

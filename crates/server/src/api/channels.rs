@@ -103,9 +103,7 @@ pub struct UpdateChannelRequest {
 
 async fn publish(state: &AppState, channel: &Channel, kind: &str) {
     state
-        .events
-        .publish_logged(
-            &state.store,
+        .publish(
             &channel.account_id,
             Audience::Account,
             kind,
@@ -267,9 +265,7 @@ pub async fn delete(
     }
     let deleted = state.store.delete_channel(account_id, &id).await?;
     state
-        .events
-        .publish_logged(
-            &state.store,
+        .publish(
             account_id,
             Audience::Account,
             "channel.deleted",

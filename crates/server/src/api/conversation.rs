@@ -186,9 +186,7 @@ async fn queue(
         .await?;
     state.wake.outbox.notify_one();
     state
-        .events
-        .publish_logged(
-            &state.store,
+        .publish(
             caller.account_id(),
             Audience::Account,
             "message.created",
@@ -484,11 +482,7 @@ pub async fn close(
         .ok_or(ApiError::Conflict("this enquiry is closed".into()))?;
     state.wake.routing.notify_one();
     publish_withdrawn(&state, &closed, &withdrawn).await;
-    state
-        .events
-        .publish_logged(
-            &state.store,
-            caller.account_id(),
+    state.publish(caller.account_id(),
             Audience::Account,
             "enquiry.closed",
             json!({"enquiry_id": closed.id, "closed_by": closed.closed_by, "reason": closed.close_reason}),
@@ -577,9 +571,7 @@ pub async fn transfer(
         TransferTarget::Staff(s) => json!({"staff_id": s}),
     };
     state
-        .events
-        .publish_logged(
-            &state.store,
+        .publish(
             account_id,
             Audience::Account,
             "enquiry.transferred",
@@ -597,9 +589,7 @@ async fn publish_withdrawn(
 ) {
     for offer in withdrawn {
         state
-            .events
-            .publish_logged(
-                &state.store,
+            .publish(
                 &enquiry.account_id,
                 Audience::Staff(&offer.staff_id),
                 "offer.withdrawn",

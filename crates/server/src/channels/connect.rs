@@ -458,9 +458,7 @@ pub async fn connect_pages(
                         other => other.into(),
                     })?;
                 state
-                    .events
-                    .publish_logged(
-                        &state.store,
+                    .publish(
                         account_id,
                         Audience::Account,
                         "channel.created",

@@ -52,11 +52,7 @@ pub async fn disconnect(
         return Ok(false);
     }
     tracing::warn!(channel_id, page_id = %before.page_id, reason, "channel disconnected");
-    state
-        .events
-        .publish_logged(
-            &state.store,
-            account_id,
+    state.publish(account_id,
             Audience::Account,
             "channel.disconnected",
             json!({"channel_id": channel_id, "page_id": before.page_id, "reason": reason, "at": at}),
@@ -67,11 +63,7 @@ pub async fn disconnect(
 
 /// After a reconnect: tell admins, and let the outbox send what waited.
 pub(crate) async fn announce_reconnected(state: &AppState, channel: &Channel) {
-    state
-        .events
-        .publish_logged(
-            &state.store,
-            &channel.account_id,
+    state.publish(&channel.account_id,
             Audience::Account,
             "channel.reconnected",
             json!({"channel_id": channel.id, "page_id": channel.page_id, "at": channel.status_changed_at}),

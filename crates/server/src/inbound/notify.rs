@@ -9,12 +9,9 @@ use crate::events::Audience;
 use crate::state::AppState;
 
 pub(super) async fn after_commit(state: &AppState, account_id: &str, changes: Changes) {
-    let store = &state.store;
     if let Some(enquiry) = &changes.enquiry_opened {
         state
-            .events
-            .publish_logged(
-                store,
+            .publish(
                 account_id,
                 Audience::Account,
                 "enquiry.opened",
@@ -59,9 +56,7 @@ pub(super) async fn publish_message(
     };
     let view = MessageView::from(detail);
     state
-        .events
-        .publish_logged(
-            &state.store,
+        .publish(
             account_id,
             Audience::Account,
             kind,
@@ -74,9 +69,7 @@ pub(super) async fn publish_message(
 pub(super) async fn publish_visitor(state: &AppState, visitor: store::Visitor) {
     let account_id = visitor.account_id.clone();
     state
-        .events
-        .publish_logged(
-            &state.store,
+        .publish(
             &account_id,
             Audience::Account,
             "visitor.updated",

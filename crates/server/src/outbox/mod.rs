@@ -253,9 +253,7 @@ enum Attempt {
 /// Tells agents' browsers that an outgoing message changed status.
 pub async fn publish_status(state: &AppState, message: &Message) {
     state
-        .events
-        .publish_logged(
-            &state.store,
+        .publish(
             &message.account_id,
             Audience::Account,
             "message.status",

@@ -17,9 +17,7 @@ pub async fn offers_created(state: &AppState, enquiry: &Enquiry, offers: &[Offer
             "visitor_id": enquiry.visitor_id,
         });
         state
-            .events
-            .publish_logged(
-                &state.store,
+            .publish(
                 &enquiry.account_id,
                 Audience::Staff(&offer.staff_id),
                 "offer.created",
@@ -33,9 +31,7 @@ pub async fn offers_created(state: &AppState, enquiry: &Enquiry, offers: &[Offer
 /// `reason` is `expired` (timed out) or `unavailable` (they went away).
 pub async fn offer_withdrawn(state: &AppState, offer: &Offer, reason: &str) {
     state
-        .events
-        .publish_logged(
-            &state.store,
+        .publish(
             &offer.account_id,
             Audience::Staff(&offer.staff_id),
             "offer.withdrawn",
@@ -48,9 +44,7 @@ pub async fn offer_withdrawn(state: &AppState, offer: &Offer, reason: &str) {
 pub async fn offers_taken(state: &AppState, taken: &[Offer], winner: &str) {
     for offer in taken {
         state
-            .events
-            .publish_logged(
-                &state.store,
+            .publish(
                 &offer.account_id,
                 Audience::Staff(&offer.staff_id),
                 "offer.taken",
@@ -63,9 +57,7 @@ pub async fn offers_taken(state: &AppState, taken: &[Offer], winner: &str) {
 /// `enquiry.assigned`, to the account: `via` is `offer` or `pick_up`.
 pub async fn assigned(state: &AppState, enquiry: &Enquiry, via: &str) {
     state
-        .events
-        .publish_logged(
-            &state.store,
+        .publish(
             &enquiry.account_id,
             Audience::Account,
             "enquiry.assigned",
@@ -84,9 +76,7 @@ pub async fn assigned(state: &AppState, enquiry: &Enquiry, via: &str) {
 /// `enquiry.missed`, to the account.
 pub async fn missed(state: &AppState, enquiry: &Enquiry, reason: Option<Value>) {
     state
-        .events
-        .publish_logged(
-            &state.store,
+        .publish(
             &enquiry.account_id,
             Audience::Account,
             "enquiry.missed",
@@ -107,9 +97,7 @@ pub async fn missed(state: &AppState, enquiry: &Enquiry, reason: Option<Value>) 
 pub async fn unassigned(state: &AppState, unassigned: &Unassigned) {
     let enquiry = &unassigned.enquiry;
     state
-        .events
-        .publish_logged(
-            &state.store,
+        .publish(
             &enquiry.account_id,
             Audience::Account,
             "enquiry.unassigned",

@@ -222,6 +222,53 @@ pub fn authenticate_app(world: &World, req: &GraphRequest) -> Result<(), FbError
     }
 }
 
+/// What a Page-level call needs of a Page token's user beyond the token: a
+/// granted permission, the Page granted to the app, and a task on the Page
+/// (`MANAGE` always counts). The error codes are Facebook's, which differ
+/// per API.
+pub struct PageRole {
+    pub permission: &'static str,
+    pub permission_code: u32,
+    pub task: &'static str,
+    pub task_subcode: Option<u32>,
+    pub task_message: &'static str,
+}
+
+/// Checks, in Facebook's order, that `user_id` may act on `page_id` in `role`.
+pub fn check_page_role(
+    world: &World,
+    user_id: &str,
+    page_id: &str,
+    role: &PageRole,
+) -> Result<(), FbError> {
+    if !world.has_permission(user_id, role.permission) {
+        return Err(FbError::permission(
+            role.permission_code,
+            None,
+            format!(
+                "Requires {} permission to manage the object",
+                role.permission
+            ),
+        ));
+    }
+    if !world.page_granted(user_id, page_id) {
+        return Err(FbError::permission(
+            200,
+            None,
+            "The user has not granted this app access to the Page",
+        ));
+    }
+    let tasks = world.tasks_of(user_id, page_id);
+    if !tasks.iter().any(|t| t == role.task || t == "MANAGE") {
+        return Err(FbError::permission(
+            200,
+            role.task_subcode,
+            role.task_message,
+        ));
+    }
+    Ok(())
+}
+
 /// Rejects anything but a `vNN.N` version segment.
 pub fn check_version(ver: &str) -> Result<(), FbError> {
     let ok = ver

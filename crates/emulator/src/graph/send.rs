@@ -10,11 +10,22 @@ use super::objects::resolve_me;
 use super::outgoing::{
     as_object, check_window, parse_message, parse_messaging_type, take_attachment,
 };
-use super::request::{apply_fault, authenticate, check_version, GraphRequest};
+use super::request::{
+    apply_fault, authenticate, check_page_role, check_version, GraphRequest, PageRole,
+};
 use crate::control::types::{Direction, ThreadItem};
 use crate::fb_error::FbError;
 use crate::world::{Caller, World};
 use crate::AppState;
+
+/// The Send API's needs: `pages_messaging` and the MESSAGING task.
+const MESSAGING: PageRole = PageRole {
+    permission: "pages_messaging",
+    permission_code: 10,
+    task: "MESSAGING",
+    task_subcode: Some(2018028),
+    task_message: "The user must have the MESSAGING task on this Page to send messages",
+};
 
 const SENDER_ACTIONS: [&str; 5] = ["typing_on", "typing_off", "mark_seen", "react", "unreact"];
 
@@ -32,28 +43,7 @@ fn messaging_page(world: &World, caller: &Caller, id: &str) -> Result<String, Fb
         }
         return Err(FbError::unknown_object(id));
     }
-    if !world.has_permission(&caller.user_id, "pages_messaging") {
-        return Err(FbError::permission(
-            10,
-            None,
-            "Requires pages_messaging permission to manage the object",
-        ));
-    }
-    if !world.page_granted(&caller.user_id, &page_id) {
-        return Err(FbError::permission(
-            200,
-            None,
-            "The user has not granted this app access to the Page",
-        ));
-    }
-    let tasks = world.tasks_of(&caller.user_id, &page_id);
-    if !tasks.iter().any(|t| t == "MESSAGING" || t == "MANAGE") {
-        return Err(FbError::permission(
-            200,
-            Some(2018028),
-            "The user must have the MESSAGING task on this Page to send messages",
-        ));
-    }
+    check_page_role(world, &caller.user_id, &page_id, &MESSAGING)?;
     Ok(page_id)
 }
 

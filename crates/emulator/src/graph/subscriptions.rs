@@ -7,7 +7,10 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::objects::resolve_me;
-use super::request::{apply_fault, authenticate, authenticate_app, check_version, GraphRequest};
+use super::request::{
+    apply_fault, authenticate, authenticate_app, check_page_role, check_version, GraphRequest,
+    PageRole,
+};
 use crate::control::types::DeliveryKind;
 use crate::fb_error::FbError;
 use crate::webhook::record_delivery;
@@ -38,6 +41,17 @@ pub const PAGE_FIELDS: [&str; 18] = [
     "feed",
 ];
 
+/// Managing a Page's app subscriptions needs `pages_manage_metadata` and
+/// the MODERATE task.
+const MODERATE: PageRole = PageRole {
+    permission: "pages_manage_metadata",
+    permission_code: 200,
+    task: "MODERATE",
+    task_subcode: None,
+    task_message:
+        "The user must have the MODERATE task on this Page to manage its app subscriptions",
+};
+
 /// A Page token for `id` from someone with the MODERATE task and
 /// `pages_manage_metadata` granted.
 fn page_admin(world: &World, req: &GraphRequest, id: &str) -> Result<Caller, FbError> {
@@ -53,28 +67,7 @@ fn page_admin(world: &World, req: &GraphRequest, id: &str) -> Result<Caller, FbE
         }
         return Err(FbError::unknown_object(id));
     }
-    if !world.has_permission(&caller.user_id, "pages_manage_metadata") {
-        return Err(FbError::permission(
-            200,
-            None,
-            "Requires pages_manage_metadata permission to manage the object",
-        ));
-    }
-    if !world.page_granted(&caller.user_id, &page_id) {
-        return Err(FbError::permission(
-            200,
-            None,
-            "The user has not granted this app access to the Page",
-        ));
-    }
-    let tasks = world.tasks_of(&caller.user_id, &page_id);
-    if !tasks.iter().any(|t| t == "MODERATE" || t == "MANAGE") {
-        return Err(FbError::permission(
-            200,
-            None,
-            "The user must have the MODERATE task on this Page to manage its app subscriptions",
-        ));
-    }
+    check_page_role(world, &caller.user_id, &page_id, &MODERATE)?;
     Ok(caller)
 }
 

@@ -5,7 +5,7 @@ mod common;
 
 use common::flows::{accept, eventually, first_offer, team_with_agent};
 
-use common::{assert_error, follow_dialog, Backend, Client, TestApp, APP_SECRET};
+use common::{assert_error, follow_dialog, Backend, Client, ConnectedPage, TestApp, APP_SECRET};
 use emulator::control::types::{AutoConsent, NewPage};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -65,6 +65,27 @@ fn capture_logs() {
 
 fn logged() -> String {
     String::from_utf8_lossy(&LOG.lock().unwrap()).into_owned()
+}
+
+/// Facebook's login dialog will log in as `user_id` and grant everything.
+async fn consent_as(app: &TestApp, user_id: &str) {
+    app.fb()
+        .set_auto_consent(&AutoConsent {
+            user_id: Some(user_id.to_owned()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+}
+
+/// The user who connected `connected` logs in again and connects its Page;
+/// returns the 201 answer.
+async fn connect_again(app: &TestApp, admin: &Client, connected: &ConnectedPage) -> Value {
+    consent_as(app, &connected.user_id).await;
+    let login = login_id(app, admin).await;
+    let (status, body) = connect(admin, &login, json!({"page_ids": [connected.page_id]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
 }
 
 async fn channel(admin: &Client, id: &str) -> Value {
@@ -306,13 +327,7 @@ async fn connecting_a_page_again_reconnects_the_same_channel_with_its_settings(b
     assert_eq!(disconnected["status"], "disconnected");
 
     // Logging in again and connecting the same Page brings the channel back.
-    app.fb()
-        .set_auto_consent(&AutoConsent {
-            user_id: Some(connected.user_id.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    consent_as(&app, &connected.user_id).await;
     let (status, login) = app.facebook_login(&admin).await;
     assert_eq!(status, StatusCode::OK, "{login}");
     assert_eq!(login["pages"][0]["channel_id"], *id);
@@ -439,16 +454,7 @@ async fn deleting_a_channel_unsubscribes_the_app_and_hides_the_channel(backend: 
     assert!(kept.deleted_at.is_some());
 
     // The Page is free again: connecting it makes a new channel.
-    app.fb()
-        .set_auto_consent(&AutoConsent {
-            user_id: Some(connected.user_id.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let login = login_id(&app, &admin).await;
-    let (status, body) = connect(&admin, &login, json!({"page_ids": [connected.page_id]})).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let body = connect_again(&app, &admin, &connected).await;
     assert_eq!(body["items"][0]["reconnected"], false);
     assert_ne!(body["items"][0]["channel_id"], *id);
 }
@@ -545,13 +551,7 @@ async fn the_check_finds_a_revoked_token_and_disconnects_the_channel(backend: Ba
 /// Revokes one permission of the emulator user the way Facebook's settings
 /// page would: `DELETE /me/permissions/{permission}` with a token of theirs.
 async fn revoke_permission(app: &TestApp, user_id: &str, permission: &str) {
-    let fb = app.fb();
-    fb.set_auto_consent(&AutoConsent {
-        user_id: Some(user_id.to_owned()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    consent_as(app, user_id).await;
     let graph = app.state.graph.clone();
     let redirect = "https://tests.example/callback";
     let dialog = graph.oauth_dialog_url(redirect, "s", &messenger::graph::MESSENGER_SCOPES);
@@ -884,16 +884,7 @@ async fn a_reply_held_by_a_revoked_token_is_sent_after_reconnecting(backend: Bac
 
     // The Page admin logs in again: the same channel comes back and the
     // reply that waited goes out, once.
-    app.fb()
-        .set_auto_consent(&AutoConsent {
-            user_id: Some(connected.user_id.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let login = login_id(&app, &admin).await;
-    let (status, body) = connect(&admin, &login, json!({"page_ids": [connected.page_id]})).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let body = connect_again(&app, &admin, &connected).await;
     assert_eq!(body["items"][0]["channel_id"], *id);
     let fb = app.fb();
     eventually("the held reply to be sent", || async {
@@ -926,12 +917,7 @@ async fn every_page_is_offered_even_beyond_one_answer_of_facebook(backend: Backe
         }
     }))
     .await;
-    fb.set_auto_consent(&AutoConsent {
-        user_id: Some(user.id.clone()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    consent_as(&app, &user.id).await;
     let (status, login) = app.facebook_login(&admin).await;
     assert_eq!(status, StatusCode::OK, "{login}");
     let offered: std::collections::BTreeSet<&str> = login["pages"]
@@ -953,16 +939,7 @@ async fn logging_in_again_refreshes_a_suspended_channel_without_resuming_it(back
         .post(&format!("/api/v1/channels/{id}/suspend"), json!({}))
         .await;
     assert_eq!(status, StatusCode::OK);
-    app.fb()
-        .set_auto_consent(&AutoConsent {
-            user_id: Some(connected.user_id.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let login = login_id(&app, &admin).await;
-    let (status, body) = connect(&admin, &login, json!({"page_ids": [connected.page_id]})).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let body = connect_again(&app, &admin, &connected).await;
     assert_eq!(body["items"][0]["reconnected"], true);
     assert_eq!(body["items"][0]["channel"]["status"], "suspended");
 }

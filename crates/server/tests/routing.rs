@@ -63,6 +63,13 @@ impl Desk {
         set_routing(&self.admin, &self.page.channel_id, routing).await;
     }
 
+    /// Routes to `destinations` in turn (the alternative rule, not sticky).
+    async fn route_alternative(&self, destinations: &[&str]) {
+        let destinations: Vec<Value> = destinations.iter().map(|id| json!({ "id": id })).collect();
+        self.set_routing(json!({"rule": "alternative", "destinations": destinations}))
+            .await;
+    }
+
     /// A visitor who writes to the Page; returns their PSID.
     async fn visitor_writes(&self, name: &str) -> String {
         let psid = self.app.visitor(&self.page.page_id, name).await;
@@ -130,9 +137,7 @@ async fn alternative_routing_offers_the_first_destination_and_accepting_assigns_
     let bob = desk.agent().await;
     let first = desk.destination(30, "ring_all", &[&ann]).await;
     let second = desk.destination(30, "ring_all", &[&bob]).await;
-    desk.set_routing(json!({"rule": "alternative",
-        "destinations": [{"id": first}, {"id": second}]}))
-        .await;
+    desk.route_alternative(&[&first, &second]).await;
     desk.visitor_writes("Vera").await;
 
     let offer = offer_for(&ann).await;
@@ -172,9 +177,7 @@ async fn an_unanswered_offer_times_out_and_moves_to_the_next_destination(backend
     // 5 s is the shortest offer timeout a destination may have.
     let first = desk.destination(5, "ring_all", &[&ann]).await;
     let second = desk.destination(30, "ring_all", &[&bob]).await;
-    desk.set_routing(json!({"rule": "alternative",
-        "destinations": [{"id": first}, {"id": second}]}))
-        .await;
+    desk.route_alternative(&[&first, &second]).await;
     desk.visitor_writes("Vera").await;
     let first_offer = offer_for(&ann).await;
     let started = Instant::now();
@@ -208,9 +211,7 @@ async fn a_declined_offer_moves_on_at_once(backend: Backend) {
     let bob = desk.agent().await;
     let first = desk.destination(300, "ring_all", &[&ann]).await;
     let second = desk.destination(300, "ring_all", &[&bob]).await;
-    desk.set_routing(json!({"rule": "alternative",
-        "destinations": [{"id": first}, {"id": second}]}))
-        .await;
+    desk.route_alternative(&[&first, &second]).await;
     desk.visitor_writes("Vera").await;
     let offer = offer_for(&ann).await;
     let (status, body) = ann
@@ -236,8 +237,7 @@ async fn when_two_agents_accept_at_once_exactly_one_gets_the_enquiry(backend: Ba
     let ann = desk.agent().await;
     let bob = desk.agent().await;
     let team = desk.destination(60, "ring_all", &[&ann, &bob]).await;
-    desk.set_routing(json!({"rule": "alternative", "destinations": [{"id": team}]}))
-        .await;
+    desk.route_alternative(&[&team]).await;
     desk.visitor_writes("Vera").await;
     let anns = offer_for(&ann).await;
     let bobs = offer_for(&bob).await;
@@ -298,9 +298,7 @@ async fn offers_pending_at_a_restart_still_time_out(backend: Backend) {
     let bob = desk.agent().await;
     let first = desk.destination(5, "ring_all", &[&ann]).await;
     let second = desk.destination(30, "ring_all", &[&bob]).await;
-    desk.set_routing(json!({"rule": "alternative",
-        "destinations": [{"id": first}, {"id": second}]}))
-        .await;
+    desk.route_alternative(&[&first, &second]).await;
     desk.visitor_writes("Vera").await;
     let offer = offer_for(&ann).await;
 
@@ -333,9 +331,7 @@ async fn an_agent_going_offline_loses_their_offer_to_the_next_candidate(backend:
     let bob = desk.agent().await;
     let first = desk.destination(300, "ring_all", &[&ann]).await;
     let second = desk.destination(300, "ring_all", &[&bob]).await;
-    desk.set_routing(json!({"rule": "alternative",
-        "destinations": [{"id": first}, {"id": second}]}))
-        .await;
+    desk.route_alternative(&[&first, &second]).await;
     desk.visitor_writes("Vera").await;
     let offer = offer_for(&ann).await;
     set_availability(&ann, "offline").await;
@@ -361,8 +357,7 @@ async fn with_nobody_available_the_enquiry_is_missed_the_visitor_gets_the_away_m
     let outsider = desk.agent().await;
     set_availability(&ann, "away").await;
     let team = desk.destination(30, "ring_all", &[&ann]).await;
-    desk.set_routing(json!({"rule": "alternative", "destinations": [{"id": team}]}))
-        .await;
+    desk.route_alternative(&[&team]).await;
     let (status, away) = desk
         .admin
         .patch(
@@ -531,9 +526,7 @@ async fn the_simulator_answers_what_would_happen_without_changing_anything(backe
     let bob = desk.agent().await;
     let first = desk.destination(30, "ring_all", &[&ann]).await;
     let second = desk.destination(30, "ring_all", &[&bob]).await;
-    desk.set_routing(json!({"rule": "alternative",
-        "destinations": [{"id": first}, {"id": second}]}))
-        .await;
+    desk.route_alternative(&[&first, &second]).await;
     let path = format!("/api/v1/channels/{}/routing/simulate", desk.page.channel_id);
 
     let (status, body) = desk.admin.post(&path, json!({})).await;
@@ -570,8 +563,7 @@ async fn only_admins_read_routing_traces(backend: Backend) {
     let desk = Desk::new(backend).await;
     let ann = desk.agent().await;
     let team = desk.destination(30, "ring_all", &[&ann]).await;
-    desk.set_routing(json!({"rule": "alternative", "destinations": [{"id": team}]}))
-        .await;
+    desk.route_alternative(&[&team]).await;
     desk.visitor_writes("Vera").await;
     let offer = offer_for(&ann).await;
     let path = format!(
@@ -618,9 +610,7 @@ async fn an_agent_away_past_the_grace_period_has_their_enquiry_routed_to_someone
 
     let first = desk.destination(300, "ring_all", &[&ann]).await;
     let second = desk.destination(300, "ring_all", &[&bob]).await;
-    desk.set_routing(json!({"rule": "alternative",
-        "destinations": [{"id": first}, {"id": second}]}))
-        .await;
+    desk.route_alternative(&[&first, &second]).await;
     desk.visitor_writes("Vera").await;
     let offer = offer_for(&ann).await;
     let (status, body) = accept(&ann, &offer).await;
@@ -665,8 +655,7 @@ async fn a_transfer_to_another_destination_is_offered_there_and_not_back_to_the_
     // Ann is also in the team she transfers to: she is not offered it back.
     let experts = desk.destination(300, "ring_all", &[&ann, &bob]).await;
     let _others = desk.destination(300, "ring_all", &[&cleo]).await;
-    desk.set_routing(json!({"rule": "alternative", "destinations": [{"id": first}]}))
-        .await;
+    desk.route_alternative(&[&first]).await;
     desk.visitor_writes("Vera").await;
     let offer = offer_for(&ann).await;
     let (status, body) = accept(&ann, &offer).await;
@@ -701,8 +690,7 @@ async fn closing_an_enquiry_lets_the_next_waiting_visitor_in(backend: Backend) {
     let desk = Desk::new(backend).await;
     let ann = desk.agent().await;
     let team = desk.destination(300, "ring_all", &[&ann]).await;
-    desk.set_routing(json!({"rule": "alternative", "destinations": [{"id": team}]}))
-        .await;
+    desk.route_alternative(&[&team]).await;
     desk.app
         .state
         .store
@@ -742,8 +730,7 @@ async fn a_missed_enquiry_is_offered_when_an_agent_becomes_available(backend: Ba
     let ann = desk.agent().await;
     set_availability(&ann, "offline").await;
     let team = desk.destination(300, "ring_all", &[&ann]).await;
-    desk.set_routing(json!({"rule": "alternative", "destinations": [{"id": team}]}))
-        .await;
+    desk.route_alternative(&[&team]).await;
     let psid = desk.visitor_writes("Vera").await;
     let missed = eventually("the missed enquiry", || async {
         let (_, body) = ann.get("/api/v1/enquiries/missed").await;

@@ -62,8 +62,7 @@ async fn a_password_change_invalidates_every_token_with_subcode_460_and_www_auth
     let c = emu.connect().await;
     emu.control.change_password(&c.user_id).await.unwrap();
     let err = emu
-        .graph
-        .send_message(&c.page_id, &c.page_token, &SendRequest::text(&c.psid, "hi"))
+        .page_sends(&c, &SendRequest::text(&c.psid, "hi"))
         .await
         .unwrap_err();
     assert_eq!(codes(&err), (190, Some(460)));
@@ -187,8 +186,7 @@ async fn unticking_a_page_at_a_later_login_takes_the_apps_access_to_it_away() {
         .unwrap()
         .is_empty());
     let err = emu
-        .graph
-        .send_message(&c.page_id, &c.page_token, &SendRequest::text(&c.psid, "hi"))
+        .page_sends(&c, &SendRequest::text(&c.psid, "hi"))
         .await
         .unwrap_err();
     assert_eq!(codes(&err).0, 200);

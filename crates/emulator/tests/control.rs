@@ -12,24 +12,11 @@ use emulator::{ControlClientError, EmulatorConfig};
 async fn the_index_lists_pages_and_links_each_visitor_to_a_chat_page() {
     let emu = TestEmulator::start().await;
     let c = emu.connect().await;
-    let html = emu
-        .http
-        .get(emu.url("_emulator/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = emu.get_text(emu.url("_emulator/")).await;
     assert!(html.contains("Acme Support"));
     let link = format!("/_emulator/chat/{}/{}", c.page_id, c.psid);
     assert!(html.contains(&link), "{html}");
-    let chat = emu
-        .http
-        .get(emu.url(link.trim_start_matches('/')))
-        .send()
-        .await
-        .unwrap();
+    let chat = emu.get(emu.url(link.trim_start_matches('/'))).await;
     assert_eq!(chat.status(), 200);
     let chat = chat.text().await.unwrap();
     assert!(chat.contains("Vera Visitor"));
@@ -45,11 +32,8 @@ async fn a_chat_page_for_a_visitor_of_another_page_is_not_found() {
     let c = emu.connect().await;
     let other = emu.page("Other").await;
     let resp = emu
-        .http
         .get(emu.url(&format!("_emulator/chat/{}/{}", other.id, c.psid)))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(resp.status(), 404);
 }
 

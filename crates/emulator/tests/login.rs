@@ -30,15 +30,7 @@ async fn the_consent_form_lists_the_users_pages_and_the_four_permissions() {
     let url = emu
         .graph
         .oauth_dialog_url(REDIRECT_URI, "s", &MESSENGER_SCOPES);
-    let html = emu
-        .http
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = emu.get_text(url).await;
     assert!(
         html.contains("Acme &lt;Support&gt;"),
         "escaped Page name: {html}"
@@ -270,28 +262,12 @@ async fn paging_next_is_an_absolute_url_with_an_after_cursor() {
     url.query_pairs_mut()
         .append_pair("access_token", token.access_token.expose())
         .append_pair("limit", "2");
-    let first: serde_json::Value = emu
-        .http
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first: serde_json::Value = emu.get_json(url).await;
     assert_eq!(first["data"].as_array().unwrap().len(), 2);
     let next = first["paging"]["next"].as_str().expect("a next link");
     assert!(next.starts_with(emu.handle.base_url().as_str()));
     assert!(first["paging"]["cursors"]["after"].is_string());
-    let second: serde_json::Value = emu
-        .http
-        .get(next)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let second: serde_json::Value = emu.get_json(next).await;
     assert_eq!(second["data"].as_array().unwrap().len(), 1);
     assert!(second["paging"].get("next").is_none());
 }
@@ -393,12 +369,7 @@ async fn any_graph_version_prefix_is_served_and_a_malformed_one_is_not() {
 #[tokio::test]
 async fn an_unknown_graph_path_answers_with_an_error_envelope_and_usage_headers() {
     let emu = TestEmulator::start().await;
-    let resp = emu
-        .http
-        .get(emu.url("v25.0/me/no/such/edge"))
-        .send()
-        .await
-        .unwrap();
+    let resp = emu.get(emu.url("v25.0/me/no/such/edge")).await;
     assert_eq!(resp.status(), 400);
     assert!(resp.headers().contains_key("x-app-usage"));
     assert!(resp.headers().contains_key("x-fb-trace-id"));
@@ -417,30 +388,14 @@ async fn with_several_users_the_dialog_first_asks_who_logs_in() {
     let url = emu
         .graph
         .oauth_dialog_url(REDIRECT_URI, "s", &MESSENGER_SCOPES);
-    let picker = emu
-        .http
-        .get(url.clone())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let picker = emu.get_text(url.clone()).await;
     assert!(picker.contains("Ada") && picker.contains("Bob"));
     assert!(picker.contains("name=\"emulator_user\""));
     let mut chosen = url;
     chosen
         .query_pairs_mut()
         .append_pair("emulator_user", &bob.id);
-    let consent = emu
-        .http
-        .get(chosen)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let consent = emu.get_text(chosen).await;
     assert!(consent.contains("Logged in as <b>Bob</b>"));
     assert!(consent.contains(&format!("name=\"user_id\" value=\"{}\"", bob.id)));
 }
@@ -448,12 +403,7 @@ async fn with_several_users_the_dialog_first_asks_who_logs_in() {
 #[tokio::test]
 async fn a_method_an_endpoint_does_not_serve_is_an_unsupported_request() {
     let emu = TestEmulator::start().await;
-    let resp = emu
-        .http
-        .get(emu.url("v25.0/123/messages"))
-        .send()
-        .await
-        .unwrap();
+    let resp = emu.get(emu.url("v25.0/123/messages")).await;
     assert_eq!(resp.status(), 400);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], 100);

@@ -26,10 +26,8 @@ async fn a_reply_reaches_the_visitor_with_its_exact_text_type_and_metadata() {
     let c = connected_with_inbound(&emu).await;
     let text = "Grüße 👋 — how can we help?";
     let sent = emu
-        .graph
-        .send_message(
-            &c.page_id,
-            &c.page_token,
+        .page_sends(
+            &c,
             &SendRequest::text(&c.psid, text).with_metadata("crm:42"),
         )
         .await
@@ -73,17 +71,11 @@ async fn text_longer_than_2000_characters_is_a_bad_parameter() {
     let emu = TestEmulator::start().await;
     let c = connected_with_inbound(&emu).await;
     let ok = "é".repeat(2000);
-    emu.graph
-        .send_message(&c.page_id, &c.page_token, &SendRequest::text(&c.psid, ok))
+    emu.page_sends(&c, &SendRequest::text(&c.psid, ok))
         .await
         .expect("2000 characters are allowed");
     let err = emu
-        .graph
-        .send_message(
-            &c.page_id,
-            &c.page_token,
-            &SendRequest::text(&c.psid, "é".repeat(2001)),
-        )
+        .page_sends(&c, &SendRequest::text(&c.psid, "é".repeat(2001)))
         .await
         .unwrap_err();
     assert_eq!(codes(&err), (100, None));
@@ -95,8 +87,7 @@ async fn an_unknown_psid_is_no_matching_user() {
     let emu = TestEmulator::start().await;
     let c = connected_with_inbound(&emu).await;
     let err = emu
-        .graph
-        .send_message(&c.page_id, &c.page_token, &SendRequest::text("999", "hi"))
+        .page_sends(&c, &SendRequest::text("999", "hi"))
         .await
         .unwrap_err();
     assert_eq!(codes(&err), (100, Some(2018001)));
@@ -108,28 +99,18 @@ async fn a_reply_after_24_hours_is_outside_the_window_but_human_agent_works_for_
     let c = connected_with_inbound(&emu).await;
     emu.control.advance_clock(25 * HOUR_MS).await.unwrap();
     let err = emu
-        .graph
-        .send_message(
-            &c.page_id,
-            &c.page_token,
-            &SendRequest::text(&c.psid, "late"),
-        )
+        .page_sends(&c, &SendRequest::text(&c.psid, "late"))
         .await
         .unwrap_err();
     assert_eq!(codes(&err), (10, Some(2018278)));
     assert_eq!(err.class(), ErrorClass::WindowLapsed);
     let human = SendRequest::text(&c.psid, "a human answers")
         .with_messaging_type(MessagingType::human_agent());
-    emu.graph
-        .send_message(&c.page_id, &c.page_token, &human)
+    emu.page_sends(&c, &human)
         .await
         .expect("HUMAN_AGENT is allowed within 7 days");
     emu.control.advance_clock(7 * 24 * HOUR_MS).await.unwrap();
-    let err = emu
-        .graph
-        .send_message(&c.page_id, &c.page_token, &human)
-        .await
-        .unwrap_err();
+    let err = emu.page_sends(&c, &human).await.unwrap_err();
     assert_eq!(codes(&err), (10, Some(2018278)));
     let received = emu.control.received(&c.psid).await.unwrap();
     assert_eq!(received.len(), 1);
@@ -145,12 +126,7 @@ async fn a_new_visitor_message_reopens_the_window() {
         .send_text(&c.psid, "still there?")
         .await
         .unwrap();
-    emu.graph
-        .send_message(
-            &c.page_id,
-            &c.page_token,
-            &SendRequest::text(&c.psid, "yes"),
-        )
+    emu.page_sends(&c, &SendRequest::text(&c.psid, "yes"))
         .await
         .unwrap();
 }
@@ -166,11 +142,7 @@ async fn the_retired_message_tags_are_refused_with_error_100() {
     ] {
         let req = SendRequest::text(&c.psid, "update")
             .with_messaging_type(MessagingType::MessageTag(tag.into()));
-        let err = emu
-            .graph
-            .send_message(&c.page_id, &c.page_token, &req)
-            .await
-            .unwrap_err();
+        let err = emu.page_sends(&c, &req).await.unwrap_err();
         assert_eq!(codes(&err).0, 100, "{tag}");
     }
 }
@@ -181,8 +153,7 @@ async fn a_visitor_who_blocked_the_page_is_not_available() {
     let c = connected_with_inbound(&emu).await;
     emu.control.set_blocked(&c.psid, true).await.unwrap();
     let err = emu
-        .graph
-        .send_message(&c.page_id, &c.page_token, &SendRequest::text(&c.psid, "hi"))
+        .page_sends(&c, &SendRequest::text(&c.psid, "hi"))
         .await
         .unwrap_err();
     assert_eq!(codes(&err), (551, Some(1545041)));
@@ -226,10 +197,7 @@ async fn attachments_by_url_by_upload_id_and_by_multipart_file_all_reach_the_vis
             is_reusable: false,
         },
     );
-    emu.graph
-        .send_message(&c.page_id, &c.page_token, &by_url)
-        .await
-        .unwrap();
+    emu.page_sends(&c, &by_url).await.unwrap();
 
     let id = emu
         .graph
@@ -246,10 +214,7 @@ async fn attachments_by_url_by_upload_id_and_by_multipart_file_all_reach_the_vis
         AttachmentKind::File,
         AttachmentSource::Id(id.clone()),
     );
-    emu.graph
-        .send_message(&c.page_id, &c.page_token, &by_id)
-        .await
-        .unwrap();
+    emu.page_sends(&c, &by_id).await.unwrap();
 
     let file = FileUpload {
         kind: AttachmentKind::Image,
@@ -288,11 +253,8 @@ async fn attachments_by_url_by_upload_id_and_by_multipart_file_all_reach_the_vis
     assert_eq!(uploaded.filename.as_deref(), Some("photo.png"));
     assert_eq!(uploaded.size, Some(9));
     let served = emu
-        .http
         .get(emu.url(uploaded.url.as_deref().unwrap().trim_start_matches('/')))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(served.bytes().await.unwrap().as_ref(), b"\x89PNG fake");
 }
 
@@ -312,22 +274,14 @@ async fn an_unknown_attachment_id_or_one_of_the_wrong_type_is_refused() {
         .unwrap();
     let wrong_type =
         SendRequest::attachment(&c.psid, AttachmentKind::Video, AttachmentSource::Id(id));
-    let err = emu
-        .graph
-        .send_message(&c.page_id, &c.page_token, &wrong_type)
-        .await
-        .unwrap_err();
+    let err = emu.page_sends(&c, &wrong_type).await.unwrap_err();
     assert_eq!(codes(&err), (100, Some(2018047)));
     let unknown = SendRequest::attachment(
         &c.psid,
         AttachmentKind::Image,
         AttachmentSource::Id("123".into()),
     );
-    let err = emu
-        .graph
-        .send_message(&c.page_id, &c.page_token, &unknown)
-        .await
-        .unwrap_err();
+    let err = emu.page_sends(&c, &unknown).await.unwrap_err();
     assert_eq!(codes(&err), (100, Some(2018074)));
 }
 
@@ -358,18 +312,12 @@ async fn a_sticker_and_a_quoted_reply_are_recorded_as_sent() {
         .clone()
         .unwrap();
     let mut req = SendRequest::text(&c.psid, "quoted").with_reply_to(&inbound_mid);
-    emu.graph
-        .send_message(&c.page_id, &c.page_token, &req)
-        .await
-        .unwrap();
+    emu.page_sends(&c, &req).await.unwrap();
     req = SendRequest {
         message: OutgoingMessage::Sticker("369239263222822".into()),
         ..SendRequest::text(&c.psid, "")
     };
-    emu.graph
-        .send_message(&c.page_id, &c.page_token, &req)
-        .await
-        .unwrap();
+    emu.page_sends(&c, &req).await.unwrap();
     let received = emu.control.received(&c.psid).await.unwrap();
     assert_eq!(received[0].reply_to.as_deref(), Some(inbound_mid.as_str()));
     assert_eq!(received[1].attachments[0].sticker_id, Some(369239263222822));
@@ -394,8 +342,7 @@ async fn a_user_token_cannot_send_and_a_missing_messaging_permission_is_named() 
         .unwrap();
     assert_eq!(resp.status(), 200);
     let err = emu
-        .graph
-        .send_message(&c.page_id, &c.page_token, &SendRequest::text(&c.psid, "x"))
+        .page_sends(&c, &SendRequest::text(&c.psid, "x"))
         .await
         .unwrap_err();
     assert_eq!(codes(&err), (10, None));
@@ -541,11 +488,7 @@ async fn a_rate_limit_fault_carries_the_scripted_time_to_regain_access() {
         )
         .await
         .unwrap();
-    let err = emu
-        .graph
-        .send_message(&c.page_id, &c.page_token, &hi)
-        .await
-        .unwrap_err();
+    let err = emu.page_sends(&c, &hi).await.unwrap_err();
     assert_eq!(codes(&err), (613, None));
     assert!(
         matches!(
@@ -557,8 +500,7 @@ async fn a_rate_limit_fault_carries_the_scripted_time_to_regain_access() {
         ),
         "{err:?}"
     );
-    emu.graph
-        .send_message(&c.page_id, &c.page_token, &hi)
+    emu.page_sends(&c, &hi)
         .await
         .expect("the limit clears after the scripted call");
 }

@@ -255,10 +255,8 @@ async fn every_message_the_app_sends_is_echoed_with_the_app_id_and_metadata() {
     let c = emu.connect().await;
     emu.control.send_text(&c.psid, "hi").await.unwrap();
     let sent = emu
-        .graph
-        .send_message(
-            &c.page_id,
-            &c.page_token,
+        .page_sends(
+            &c,
             &SendRequest::text(&c.psid, "hello back").with_metadata("crm:7"),
         )
         .await
@@ -306,12 +304,7 @@ async fn every_kind_of_visitor_event_parses_as_its_documented_kind() {
         .unwrap()
         .mid
         .unwrap();
-    emu.graph
-        .send_message(
-            &c.page_id,
-            &c.page_token,
-            &SendRequest::text(&c.psid, "answer"),
-        )
+    emu.page_sends(&c, &SendRequest::text(&c.psid, "answer"))
         .await
         .unwrap();
     emu.control
@@ -381,12 +374,7 @@ async fn delivery_and_read_watermarks_cover_the_pages_latest_message() {
     let c = emu.connect().await;
     emu.control.send_text(&c.psid, "hi").await.unwrap();
     let sent = emu
-        .graph
-        .send_message(
-            &c.page_id,
-            &c.page_token,
-            &SendRequest::text(&c.psid, "answer"),
-        )
+        .page_sends(&c, &SendRequest::text(&c.psid, "answer"))
         .await
         .unwrap();
     let answer_ts = emu.control.received(&c.psid).await.unwrap()[0].timestamp;
@@ -435,12 +423,7 @@ async fn only_subscribed_fields_are_delivered() {
         .await
         .unwrap();
     emu.control.send_text(&c.psid, "hi").await.unwrap();
-    emu.graph
-        .send_message(
-            &c.page_id,
-            &c.page_token,
-            &SendRequest::text(&c.psid, "no echo"),
-        )
+    emu.page_sends(&c, &SendRequest::text(&c.psid, "no echo"))
         .await
         .unwrap();
     emu.control.send_text(&c.psid, "again").await.unwrap();

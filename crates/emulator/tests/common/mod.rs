@@ -14,8 +14,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use emulator::control::types::{AutoConsent, NewPage, NewVisitor, PageInfo};
 use emulator::{ControlClient, Emulator, EmulatorConfig, EmulatorHandle};
-use messenger::graph::{PageAccount, MESSENGER_FIELDS};
-use messenger::{GraphClient, GraphConfig};
+use messenger::graph::{PageAccount, SendRequest, SendResponse, MESSENGER_FIELDS};
+use messenger::{GraphClient, GraphConfig, GraphError};
 use url::Url;
 
 pub const APP_ID: &str = "1234567890123";
@@ -263,6 +263,21 @@ impl TestEmulator {
         self.handle.base_url().join(path).unwrap()
     }
 
+    /// A plain `GET` of `url` (no token, no headers); the raw response.
+    pub async fn get(&self, url: impl reqwest::IntoUrl) -> reqwest::Response {
+        self.http.get(url).send().await.unwrap()
+    }
+
+    /// The JSON body of a plain `GET` of `url`, whatever its status.
+    pub async fn get_json(&self, url: impl reqwest::IntoUrl) -> serde_json::Value {
+        self.get(url).await.json().await.unwrap()
+    }
+
+    /// The text body of a plain `GET` of `url`, whatever its status.
+    pub async fn get_text(&self, url: impl reqwest::IntoUrl) -> String {
+        self.get(url).await.text().await.unwrap()
+    }
+
     /// Follows the login dialog (auto-consent must be set) and returns the
     /// `Location` it redirects to.
     pub async fn dialog_redirect(&self, scopes: &[&str]) -> Url {
@@ -314,6 +329,17 @@ impl TestEmulator {
             .page_accounts(token.access_token.expose())
             .await
             .unwrap()
+    }
+
+    /// The connected Page sends `request` with its Page token.
+    pub async fn page_sends(
+        &self,
+        c: &Connected,
+        request: &SendRequest,
+    ) -> Result<SendResponse, GraphError> {
+        self.graph
+            .send_message(&c.page_id, &c.page_token, request)
+            .await
     }
 
     /// A user with every task on a new Page, a visitor on it, a completed

@@ -5,9 +5,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use domain::channel::ChannelName;
+use domain::channel::{ChannelName, ChannelStatus};
 use domain::messages::{MessageSettings, MessageSettingsInput};
 use domain::routing::{RoutingSettings, RoutingSettingsInput};
+use domain::ValidationError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::Channel;
@@ -187,22 +188,14 @@ pub async fn suspend(
     Admin(caller): Admin,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ChannelView>> {
-    let account_id = caller.account_id();
-    let channel = state.store.get_channel(account_id, &id).await?;
-    let next = channel.status.suspend()?;
-    if next != channel.status {
-        state
-            .store
-            .set_channel_status(
-                account_id,
-                &id,
-                next,
-                Some("suspended by an admin"),
-                state.now(),
-            )
-            .await?;
-    }
-    let channel = state.store.get_channel(account_id, &id).await?;
+    let channel = change_status(
+        &state,
+        caller.account_id(),
+        &id,
+        ChannelStatus::suspend,
+        Some("suspended by an admin"),
+    )
+    .await?;
     publish(&state, &channel, "channel.updated").await;
     Ok(Json(channel.into()))
 }
@@ -219,23 +212,36 @@ pub async fn resume(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ChannelView>> {
     let account_id = caller.account_id();
-    let channel = state.store.get_channel(account_id, &id).await?;
-    let next = channel.status.resume()?;
-    if next != channel.status {
-        state
-            .store
-            .set_channel_status(account_id, &id, next, None, state.now())
-            .await?;
-    }
+    let channel = change_status(&state, account_id, &id, ChannelStatus::resume, None).await?;
     state
         .store
         .release_suspended_enquiries(account_id, &id)
         .await?;
     state.wake.routing.notify_one();
     state.wake.inbox.notify_one();
-    let channel = state.store.get_channel(account_id, &id).await?;
     publish(&state, &channel, "channel.updated").await;
     Ok(Json(channel.into()))
+}
+
+/// Moves a channel one `step` (suspend or resume), writing only when the
+/// status really changes, and returns the channel as it now is.
+async fn change_status(
+    state: &AppState,
+    account_id: &str,
+    id: &str,
+    step: fn(ChannelStatus) -> Result<ChannelStatus, ValidationError>,
+    reason: Option<&str>,
+) -> ApiResult<Channel> {
+    let channel = state.store.get_channel(account_id, id).await?;
+    let next = step(channel.status)?;
+    if next == channel.status {
+        return Ok(channel);
+    }
+    state
+        .store
+        .set_channel_status(account_id, id, next, reason, state.now())
+        .await?;
+    Ok(state.store.get_channel(account_id, id).await?)
 }
 
 /// Delete a channel: the app is unsubscribed from the Page, open enquiries

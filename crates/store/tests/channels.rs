@@ -3,14 +3,11 @@
 #[macro_use]
 mod common;
 
-use common::{account, new_channel};
+use common::{account, admin, new_channel};
 
 use domain::channel::{ChannelName, ChannelStatus};
-use domain::staff::Role;
 use jiff::{SignedDuration, Timestamp};
-use store::{
-    ChannelUpdate, NewFacebookLogin, NewStaff, StateRefusal, Store, StoreError, FACEBOOK_MESSENGER,
-};
+use store::{ChannelUpdate, NewFacebookLogin, StateRefusal, Store, StoreError, FACEBOOK_MESSENGER};
 
 on_both!(
     a_page_belongs_to_one_account_until_its_channel_is_deleted,
@@ -169,21 +166,7 @@ async fn saving_routing_resets_the_percentage_tallies(store: Store) {
 
 async fn a_login_state_is_taken_once_and_only_in_its_own_session(store: Store) {
     let acme = account(&store, "Acme").await;
-    let staff = store
-        .create_staff(
-            &acme,
-            NewStaff {
-                email: format!("{}@acme.example", uuid::Uuid::new_v4().simple()),
-                password_hash: "x".into(),
-                role: Role::Admin,
-                first_name: "Ada".into(),
-                last_name: "Admin".into(),
-                display_name: "Ada".into(),
-                capacity: 5,
-            },
-        )
-        .await
-        .unwrap();
+    let staff = admin(&store, &acme).await;
     let now = Timestamp::now();
     let new = |state: &str, expires_at| NewFacebookLogin {
         staff_id: staff.id.clone(),

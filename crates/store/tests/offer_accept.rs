@@ -5,7 +5,9 @@
 #[macro_use]
 mod common;
 
-use common::{agent, channel, routing, set_availability, t, visitor_writes};
+use common::{
+    agent, channel, destination, routing, set_availability, t, visitor_writes, OFFER_TIMEOUT_SECS,
+};
 
 use std::sync::Arc;
 
@@ -14,8 +16,7 @@ use domain::staff::{Availability, DistributionStrategy};
 use jiff::{SignedDuration, Timestamp};
 use store::testing::TestDatabase;
 use store::{
-    AcceptOutcome, Applied, Enquiry, EnquiryStatus, NewDestination, Offer, RoutingState, Store,
-    StoreError,
+    AcceptOutcome, Applied, Enquiry, EnquiryStatus, Offer, RoutingState, Store, StoreError,
 };
 
 contract!(
@@ -25,8 +26,6 @@ contract!(
     an_agent_who_closed_an_enquiry_can_accept_the_waiting_offer,
     two_simultaneous_accepts_by_one_agent_with_capacity_one_let_exactly_one_through,
 );
-
-const OFFER_TIMEOUT_SECS: i64 = 30;
 
 /// One account, one channel routing (ring all) to one destination whose
 /// members are the given agents, each with the given capacity.
@@ -51,19 +50,14 @@ async fn world(store: Store, capacities: &[i64]) -> World {
         t("2026-03-01T08:00:00Z"),
     )
     .await;
-    let destination_id = store
-        .create_destination(
-            &account_id,
-            NewDestination {
-                name: "Sales".into(),
-                offer_timeout_secs: OFFER_TIMEOUT_SECS,
-                strategy: DistributionStrategy::RingAll,
-                member_ids: agents.clone(),
-            },
-        )
-        .await
-        .unwrap()
-        .id;
+    let destination_id = destination(
+        &store,
+        &account_id,
+        "Sales",
+        DistributionStrategy::RingAll,
+        &agents,
+    )
+    .await;
     let channel_id = channel(
         &store,
         &account_id,

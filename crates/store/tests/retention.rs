@@ -5,13 +5,10 @@
 #[macro_use]
 mod common;
 
-use common::{new_channel, unique_page_id};
+use common::{admin, new_channel, unique_page_id};
 
-use domain::staff::Role;
 use jiff::{SignedDuration, Timestamp};
-use store::{
-    InboundEvent, InboundItem, NewInboundMessage, NewSession, NewStaff, RetentionCutoffs, Store,
-};
+use store::{InboundEvent, InboundItem, NewInboundMessage, NewSession, RetentionCutoffs, Store};
 
 on_both!(
     only_deliveries_processed_before_the_cutoff_are_pruned_and_pending_or_failed_ones_stay,
@@ -141,21 +138,7 @@ async fn a_dedupe_key_is_forgotten_only_after_the_retention_period(store: Store)
 async fn old_events_expired_sessions_and_old_login_failures_go_in_one_run(store: Store) {
     let now = Timestamp::now();
     let account_id = store.create_account("Acme").await.unwrap().id;
-    let staff = store
-        .create_staff(
-            &account_id,
-            NewStaff {
-                email: format!("{}@acme.example", uuid::Uuid::new_v4().simple()),
-                password_hash: "x".into(),
-                role: Role::Admin,
-                first_name: "Ada".into(),
-                last_name: "Admin".into(),
-                display_name: "Ada".into(),
-                capacity: 5,
-            },
-        )
-        .await
-        .unwrap();
+    let staff = admin(&store, &account_id).await;
     store
         .append_event(&account_id, None, "old", "{}", now - 8 * DAY)
         .await

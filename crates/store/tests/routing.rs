@@ -6,7 +6,7 @@
 #[macro_use]
 mod common;
 
-use common::{agent, channel, routing, set_availability, t, visitor_writes};
+use common::{agent, channel, destination, routing, set_availability, t, visitor_writes};
 
 use std::sync::Arc;
 
@@ -15,9 +15,7 @@ use domain::routing::{decide, DestinationId};
 use domain::staff::{Availability, DistributionStrategy};
 use jiff::{SignedDuration, Timestamp};
 use store::testing::TestDatabase;
-use store::{
-    AccountUpdate, Applied, Enquiry, EnquiryStatus, NewDestination, RoutingState, Store, StoreError,
-};
+use store::{AccountUpdate, Applied, Enquiry, EnquiryStatus, RoutingState, Store, StoreError};
 
 contract!(
     queued_enquiries_are_promoted_oldest_first_up_to_the_accounts_limit,
@@ -43,28 +41,6 @@ struct World {
     channel_id: String,
     agents: Vec<String>,
     destination_id: String,
-}
-
-async fn destination(
-    store: &Store,
-    account_id: &str,
-    name: &str,
-    strategy: DistributionStrategy,
-    members: &[String],
-) -> String {
-    store
-        .create_destination(
-            account_id,
-            NewDestination {
-                name: name.into(),
-                offer_timeout_secs: 30,
-                strategy,
-                member_ids: members.to_vec(),
-            },
-        )
-        .await
-        .unwrap()
-        .id
 }
 
 /// An account with two available agents in one ring-all destination and a
@@ -112,6 +88,24 @@ impl World {
     /// A visitor writes: opens a queued enquiry.
     async fn visitor_writes(&self, psid: &str, at: Timestamp) -> Enquiry {
         visitor_writes(&self.store, &self.account_id, &self.channel_id, psid, at).await
+    }
+
+    /// A visitor "p1" writes at 09:00, is offered at 09:00:01 and the first
+    /// offered agent accepts at 09:00:02; returns the enquiry and that agent.
+    async fn served_by_one_agent(&self) -> (Enquiry, String) {
+        let enquiry = self.visitor_writes("p1", t("2026-03-01T09:00:00Z")).await;
+        let offers = offers_of(&self.route_all(t("2026-03-01T09:00:01Z")).await[0]);
+        let agent = offers[0].staff_id.clone();
+        self.store
+            .accept_offer(
+                &self.account_id,
+                &offers[0].id,
+                &agent,
+                t("2026-03-01T09:00:02Z"),
+            )
+            .await
+            .unwrap();
+        (enquiry, agent)
     }
 
     /// Promotes and routes everything due, as the routing job does.
@@ -422,18 +416,7 @@ async fn active_enquiries_return_to_routing_after_the_grace_period(
     store: Store,
 ) {
     let w = world(store).await;
-    let enquiry = w.visitor_writes("p1", t("2026-03-01T09:00:00Z")).await;
-    let offers = offers_of(&w.route_all(t("2026-03-01T09:00:01Z")).await[0]);
-    let agent = offers[0].staff_id.clone();
-    w.store
-        .accept_offer(
-            &w.account_id,
-            &offers[0].id,
-            &agent,
-            t("2026-03-01T09:00:02Z"),
-        )
-        .await
-        .unwrap();
+    let (enquiry, agent) = w.served_by_one_agent().await;
     w.store
         .set_availability(
             &w.account_id,
@@ -766,18 +749,7 @@ async fn a_deleted_agents_active_enquiries_are_routed_again_at_once(
     store: Store,
 ) {
     let w = world(store).await;
-    let enquiry = w.visitor_writes("p1", t("2026-03-01T09:00:00Z")).await;
-    let offers = offers_of(&w.route_all(t("2026-03-01T09:00:01Z")).await[0]);
-    let agent = offers[0].staff_id.clone();
-    w.store
-        .accept_offer(
-            &w.account_id,
-            &offers[0].id,
-            &agent,
-            t("2026-03-01T09:00:02Z"),
-        )
-        .await
-        .unwrap();
+    let (enquiry, agent) = w.served_by_one_agent().await;
     w.store.delete_staff(&w.account_id, &agent).await.unwrap();
     let rerouted = w
         .store

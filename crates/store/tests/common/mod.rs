@@ -8,11 +8,11 @@
 use domain::channel::{ChannelName, ChannelStatus};
 use domain::messages::MessageSettings;
 use domain::routing::{RoutingRule, RoutingSettings, RoutingSettingsInput, TimeZoneName};
-use domain::staff::{Availability, Role};
+use domain::staff::{Availability, DistributionStrategy, Role};
 use jiff::Timestamp;
 use store::{
-    Enquiry, InboundEvent, InboundItem, InboundOutcome, NewChannel, NewInboundMessage, NewStaff,
-    Store, FACEBOOK_MESSENGER,
+    Enquiry, InboundEvent, InboundItem, InboundOutcome, NewChannel, NewDestination,
+    NewInboundMessage, NewStaff, Staff, Store, FACEBOOK_MESSENGER,
 };
 
 /// One `#[tokio::test]` on a fresh SQLite file and one on a fresh
@@ -102,6 +102,52 @@ pub fn new_channel(page_id: &str) -> NewChannel {
 pub fn routing(json: serde_json::Value) -> RoutingSettings {
     let input: RoutingSettingsInput = serde_json::from_value(json).unwrap();
     RoutingSettings::parse_stored(&input).unwrap()
+}
+
+/// The offer timeout of the destinations [`destination`] creates.
+pub const OFFER_TIMEOUT_SECS: i64 = 30;
+
+/// Creates a destination of `members` with [`OFFER_TIMEOUT_SECS`]; returns
+/// its id.
+pub async fn destination(
+    store: &Store,
+    account_id: &str,
+    name: &str,
+    strategy: DistributionStrategy,
+    members: &[String],
+) -> String {
+    store
+        .create_destination(
+            account_id,
+            NewDestination {
+                name: name.into(),
+                offer_timeout_secs: OFFER_TIMEOUT_SECS,
+                strategy,
+                member_ids: members.to_vec(),
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+/// Creates an admin, Ada (unique e-mail, capacity 5).
+pub async fn admin(store: &Store, account_id: &str) -> Staff {
+    store
+        .create_staff(
+            account_id,
+            NewStaff {
+                email: format!("{}@acme.example", uuid::Uuid::new_v4().simple()),
+                password_hash: "x".into(),
+                role: Role::Admin,
+                first_name: "Ada".into(),
+                last_name: "Admin".into(),
+                display_name: "Ada".into(),
+                capacity: 5,
+            },
+        )
+        .await
+        .unwrap()
 }
 
 /// Creates an account; returns its id.

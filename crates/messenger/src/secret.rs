@@ -22,6 +22,11 @@ impl Secret {
     pub fn into_inner(self) -> String {
         self.0
     }
+
+    /// Whether the value is unset (an empty string).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -4,7 +4,6 @@
 //! tested without touching the process environment.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -35,28 +34,9 @@ pub const DEFAULT_INBOX_RETENTION_DAYS: u64 = 7;
 /// Days the browsers' event log is kept when `event_retention_days` is unset.
 pub const DEFAULT_EVENT_RETENTION_DAYS: u64 = 7;
 
-/// A value that must never be printed: its `Debug` and `Display` say `[redacted]`.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    /// The secret itself; call only where it is used, never to log.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+/// A value that must never be printed (the same type the Graph client uses
+/// for tokens): its `Debug` and `Display` say `[redacted]`.
+pub use messenger::Secret;
 
 /// The server's configuration after all layers are applied.
 #[derive(Debug, Clone)]

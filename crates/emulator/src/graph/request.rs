@@ -166,15 +166,20 @@ pub fn appsecret_proof(app_secret: &str, token: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// Checks the access token of a user or Page call, with `appsecret_proof`.
-pub fn authenticate(world: &World, req: &GraphRequest) -> Result<Caller, FbError> {
-    let token = req.token().ok_or_else(|| {
+/// The call's access token; Facebook's error 104 when there is none.
+fn required_token(req: &GraphRequest) -> Result<String, FbError> {
+    req.token().ok_or_else(|| {
         FbError::other(
             104,
             None,
             "An access token is required to request this resource.",
         )
-    })?;
+    })
+}
+
+/// Checks the access token of a user or Page call, with `appsecret_proof`.
+pub fn authenticate(world: &World, req: &GraphRequest) -> Result<Caller, FbError> {
+    let token = required_token(req)?;
     match req.param_str("appsecret_proof") {
         Some(proof) if !proof.eq_ignore_ascii_case(&appsecret_proof(&world.app_secret, &token)) => {
             return Err(FbError::other(
@@ -200,13 +205,7 @@ pub fn authenticate(world: &World, req: &GraphRequest) -> Result<Caller, FbError
 
 /// Checks an app access token `{app-id}|{app-secret}`.
 pub fn authenticate_app(world: &World, req: &GraphRequest) -> Result<(), FbError> {
-    let token = req.token().ok_or_else(|| {
-        FbError::other(
-            104,
-            None,
-            "An access token is required to request this resource.",
-        )
-    })?;
+    let token = required_token(req)?;
     if token == format!("{}|{}", world.app_id, world.app_secret) {
         Ok(())
     } else if token.contains('|') {

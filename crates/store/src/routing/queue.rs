@@ -125,24 +125,14 @@ impl Store {
         now: Timestamp,
         limit: i64,
     ) -> Result<Vec<Enquiry>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM enquiries e
-             JOIN channels c ON c.account_id = e.account_id AND c.id = e.channel_id
-             WHERE e.status = 'routing' AND e.standby = 0 AND c.status = 'active'
-               AND (e.route_at IS NULL OR e.route_at <= $1)
-             ORDER BY e.last_inbound_at, e.opened_at, e.id LIMIT $2",
-            prefixed_enquiry_columns()
-        );
-        let rows = sqlx::query(&sql)
-            .bind(ms(now))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await
-            .context("reading enquiries due for routing")?;
-        rows.iter()
-            .map(enquiry_from_row)
-            .collect::<Result<_, _>>()
-            .context("decoding enquiries due for routing")
+        self.due_on_active_channels(
+            "e.status = 'routing' AND (e.route_at IS NULL OR e.route_at <= $1)",
+            "e.last_inbound_at, e.opened_at, e.id",
+            now,
+            limit,
+            "reading enquiries due for routing",
+        )
+        .await
     }
 
     /// Active enquiries whose agent has been away or offline for longer than
@@ -221,24 +211,14 @@ impl Store {
         now: Timestamp,
         limit: i64,
     ) -> Result<Vec<Enquiry>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM enquiries e
-             JOIN channels c ON c.account_id = e.account_id AND c.id = e.channel_id
-             WHERE e.status = 'missed' AND e.standby = 0 AND c.status = 'active'
-               AND e.route_at IS NOT NULL AND e.route_at <= $1
-             ORDER BY e.route_at, e.id LIMIT $2",
-            prefixed_enquiry_columns()
-        );
-        let rows = sqlx::query(&sql)
-            .bind(ms(now))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await
-            .context("reading missed enquiries due for a retry")?;
-        rows.iter()
-            .map(enquiry_from_row)
-            .collect::<Result<_, _>>()
-            .context("decoding missed enquiries")
+        self.due_on_active_channels(
+            "e.status = 'missed' AND e.route_at IS NOT NULL AND e.route_at <= $1",
+            "e.route_at, e.id",
+            now,
+            limit,
+            "reading missed enquiries due for a retry",
+        )
+        .await
     }
 
     /// A retry found nobody again: look again after [`super::MISSED_RETRY`].
@@ -282,5 +262,36 @@ impl Store {
         .context("making missed enquiries due for a retry")?;
         tx.commit().await?;
         Ok(done.rows_affected())
+    }
+}
+
+impl Store {
+    /// Enquiries `e` meeting `condition` (`$1` = now), not standby and on an
+    /// `active` channel, the first `limit` of them by `order_by`.
+    async fn due_on_active_channels(
+        &self,
+        condition: &str,
+        order_by: &str,
+        now: Timestamp,
+        limit: i64,
+        context: &'static str,
+    ) -> Result<Vec<Enquiry>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM enquiries e
+             JOIN channels c ON c.account_id = e.account_id AND c.id = e.channel_id
+             WHERE e.standby = 0 AND c.status = 'active' AND {condition}
+             ORDER BY {order_by} LIMIT $2",
+            prefixed_enquiry_columns()
+        );
+        let rows = sqlx::query(&sql)
+            .bind(ms(now))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .context(context)?;
+        rows.iter()
+            .map(enquiry_from_row)
+            .collect::<Result<_, _>>()
+            .context(context)
     }
 }

@@ -8,9 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::flows::{
-    accept, eventually, eventually_within, open_offers, set_availability, set_routing, Desk,
-};
+use common::flows::{accept, eventually, eventually_within, open_offers, set_availability, Desk};
 use common::{Backend, Client};
 use futures::stream::{self, StreamExt};
 use reqwest::StatusCode;
@@ -45,21 +43,8 @@ impl Desk {
 
     /// Routes the Page to one ring-all destination of `members`.
     async fn ring_all(&self, timeout_secs: u32, members: &[&Client]) {
-        let ids: Vec<&str> = members
-            .iter()
-            .map(|m| m.staff_id.as_deref().unwrap())
-            .collect();
-        let (status, body) = self
-            .admin
-            .post(
-                "/api/v1/destinations",
-                json!({"name": "Team", "offer_timeout_secs": timeout_secs,
-                       "strategy": "ring_all", "member_ids": ids}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        let routing = json!({"rule": "alternative", "destinations": [{"id": body["id"]}]});
-        set_routing(&self.admin, &self.page.channel_id, routing).await;
+        let team = self.destination(timeout_secs, "ring_all", members).await;
+        self.route_alternative(&[&team]).await;
     }
 
     /// A new visitor of the Page writes `text`.

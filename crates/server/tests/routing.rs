@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::flows::{
-    accept, eventually, first_offer as offer_for, open_offers, set_availability, set_routing, Desk,
+    accept, eventually, first_offer as offer_for, open_offers, set_availability, Desk,
 };
 use common::{Backend, Client, TestApp};
 use reqwest::StatusCode;
@@ -40,34 +40,6 @@ impl Desk {
         let agent = self.admin.staff_client("agent").await;
         set_availability(&agent, "available").await;
         agent
-    }
-
-    async fn destination(&self, timeout: u32, strategy: &str, members: &[&Client]) -> String {
-        let ids: Vec<&str> = members
-            .iter()
-            .map(|m| m.staff_id.as_deref().unwrap())
-            .collect();
-        let (status, body) = self
-            .admin
-            .post(
-                "/api/v1/destinations",
-                json!({"name": format!("Team {}", common::uuid()), "offer_timeout_secs": timeout,
-                       "strategy": strategy, "member_ids": ids}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["id"].as_str().unwrap().to_owned()
-    }
-
-    async fn set_routing(&self, routing: Value) {
-        set_routing(&self.admin, &self.page.channel_id, routing).await;
-    }
-
-    /// Routes to `destinations` in turn (the alternative rule, not sticky).
-    async fn route_alternative(&self, destinations: &[&str]) {
-        let destinations: Vec<Value> = destinations.iter().map(|id| json!({ "id": id })).collect();
-        self.set_routing(json!({"rule": "alternative", "destinations": destinations}))
-            .await;
     }
 
     /// A visitor who writes to the Page; returns their PSID.

@@ -116,4 +116,40 @@ impl Desk {
         let page = app.connect_page(&admin, "Acme Support").await;
         Self { app, admin, page }
     }
+
+    /// Creates a destination "Team <random>" of `members` with this offer
+    /// timeout and strategy (`ring_all`, `round_robin`, …); returns its id.
+    pub async fn destination(
+        &self,
+        timeout_secs: u32,
+        strategy: &str,
+        members: &[&Client],
+    ) -> String {
+        let ids: Vec<&str> = members
+            .iter()
+            .map(|m| m.staff_id.as_deref().unwrap())
+            .collect();
+        let (status, body) = self
+            .admin
+            .post(
+                "/api/v1/destinations",
+                json!({"name": format!("Team {}", super::uuid()), "offer_timeout_secs": timeout_secs,
+                       "strategy": strategy, "member_ids": ids}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Sets the routing of the Page's channel.
+    pub async fn set_routing(&self, routing: Value) {
+        set_routing(&self.admin, &self.page.channel_id, routing).await;
+    }
+
+    /// Routes to `destinations` in turn (the alternative rule, not sticky).
+    pub async fn route_alternative(&self, destinations: &[&str]) {
+        let destinations: Vec<Value> = destinations.iter().map(|id| json!({ "id": id })).collect();
+        self.set_routing(json!({"rule": "alternative", "destinations": destinations}))
+            .await;
+    }
 }

@@ -120,12 +120,7 @@ async fn cancelling_the_dialog_returns_access_denied_with_the_state() {
 #[tokio::test]
 async fn a_code_is_exchanged_once_and_only_with_the_same_redirect_uri() {
     let emu = TestEmulator::start().await;
-    emu.control.create_user("Ada").await.unwrap();
-    emu.control
-        .set_auto_consent(&AutoConsent::default())
-        .await
-        .unwrap();
-    let code = emu.login_code().await;
+    let code = emu.code_for_new_user("Ada").await;
     let wrong = emu
         .graph
         .exchange_code(&code, "https://elsewhere.example/cb")
@@ -146,12 +141,7 @@ async fn a_code_is_exchanged_once_and_only_with_the_same_redirect_uri() {
 #[tokio::test]
 async fn a_wrong_app_secret_is_refused_with_the_client_secret_error() {
     let emu = TestEmulator::start().await;
-    emu.control.create_user("Ada").await.unwrap();
-    emu.control
-        .set_auto_consent(&AutoConsent::default())
-        .await
-        .unwrap();
-    let code = emu.login_code().await;
+    let code = emu.code_for_new_user("Ada").await;
     let mut config = emu.graph.config().clone();
     config.app_secret = "wrong".into();
     let err = messenger::GraphClient::new(config)
@@ -186,12 +176,7 @@ async fn a_short_lived_token_becomes_a_sixty_day_token_and_names_the_user() {
 #[tokio::test]
 async fn a_short_lived_token_expires_after_an_hour_with_subcode_463() {
     let emu = TestEmulator::start().await;
-    emu.control.create_user("Ada").await.unwrap();
-    emu.control
-        .set_auto_consent(&AutoConsent::default())
-        .await
-        .unwrap();
-    let code = emu.login_code().await;
+    let code = emu.code_for_new_user("Ada").await;
     let short = emu.graph.exchange_code(&code, REDIRECT_URI).await.unwrap();
     emu.control.advance_clock(3_601_000).await.unwrap();
     let err = emu.graph.me(short.access_token.expose()).await.unwrap_err();

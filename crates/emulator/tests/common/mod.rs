@@ -294,6 +294,17 @@ impl TestEmulator {
         query(&back, "code").expect("code in the redirect")
     }
 
+    /// A new user `name` (who manages no Page) logs in through the dialog,
+    /// consenting to everything; returns the login code.
+    pub async fn code_for_new_user(&self, name: &str) -> String {
+        self.control.create_user(name).await.unwrap();
+        self.control
+            .set_auto_consent(&AutoConsent::default())
+            .await
+            .unwrap();
+        self.login_code().await
+    }
+
     /// A new Page called `name` (the emulator picks its id).
     pub async fn page(&self, name: impl Into<String>) -> PageInfo {
         self.control

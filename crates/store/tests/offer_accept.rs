@@ -5,14 +5,11 @@
 #[macro_use]
 mod common;
 
-use common::{
-    agent, channel, destination, routing, set_availability, t, visitor_writes, OFFER_TIMEOUT_SECS,
-};
+use common::{ring_all_world, t, World, OFFER_TIMEOUT_SECS};
 
 use std::sync::Arc;
 
 use domain::routing::decide;
-use domain::staff::{Availability, DistributionStrategy};
 use jiff::{SignedDuration, Timestamp};
 use store::testing::TestDatabase;
 use store::{
@@ -28,58 +25,22 @@ contract!(
 );
 
 /// One account, one channel routing (ring all) to one destination whose
-/// members are the given agents, each with the given capacity.
-struct World {
-    store: Store,
-    account_id: String,
-    channel_id: String,
-    agents: Vec<String>,
-}
-
+/// members are agents with the given capacities.
 async fn world(store: Store, capacities: &[i64]) -> World {
-    let account_id = store.create_account("Acme").await.unwrap().id;
-    let mut agents = Vec::new();
-    for (i, capacity) in capacities.iter().enumerate() {
-        agents.push(agent(&store, &account_id, &format!("Agent{i}"), *capacity).await);
-    }
-    set_availability(
-        &store,
-        &account_id,
-        &agents,
-        Availability::Available,
-        t("2026-03-01T08:00:00Z"),
-    )
-    .await;
-    let destination_id = destination(
-        &store,
-        &account_id,
-        "Sales",
-        DistributionStrategy::RingAll,
-        &agents,
-    )
-    .await;
-    let channel_id = channel(
-        &store,
-        &account_id,
-        routing(
-            serde_json::json!({"rule": "alternative", "destinations": [{"id": destination_id}]}),
-        ),
-    )
-    .await;
-    World {
-        store,
-        account_id,
-        channel_id,
-        agents,
-    }
+    let names: Vec<String> = (0..capacities.len()).map(|i| format!("Agent{i}")).collect();
+    let agents: Vec<(&str, i64)> = names
+        .iter()
+        .map(String::as_str)
+        .zip(capacities.iter().copied())
+        .collect();
+    ring_all_world(store, &agents).await
 }
 
 impl World {
     /// A visitor writes and routing offers the new enquiry to the agents
     /// (as the routing job does); returns the enquiry and its offers.
     async fn offered(&self, psid: &str, at: Timestamp) -> (Enquiry, Vec<Offer>) {
-        let opened =
-            visitor_writes(&self.store, &self.account_id, &self.channel_id, psid, at).await;
+        let opened = self.visitor_writes(psid, at).await;
         self.store.promote_queued(at).await.unwrap();
         let enquiry = self
             .store

@@ -6,7 +6,7 @@
 #[macro_use]
 mod common;
 
-use common::{agent, channel, destination, routing, set_availability, t, visitor_writes};
+use common::{agent, channel, destination, ring_all_world, routing, set_availability, t, World};
 
 use std::sync::Arc;
 
@@ -35,61 +35,13 @@ contract!(
     a_deleted_agents_active_enquiries_are_routed_again_at_once,
 );
 
-struct World {
-    store: Store,
-    account_id: String,
-    channel_id: String,
-    agents: Vec<String>,
-    destination_id: String,
-}
-
-/// An account with two available agents in one ring-all destination and a
-/// channel routing to it.
+/// An account with two available agents (Ann and Bob, capacity 2) in one
+/// ring-all destination and a channel routing to it.
 async fn world(store: Store) -> World {
-    let account_id = store.create_account("Acme").await.unwrap().id;
-    let agents = vec![
-        agent(&store, &account_id, "Ann", 2).await,
-        agent(&store, &account_id, "Bob", 2).await,
-    ];
-    set_availability(
-        &store,
-        &account_id,
-        &agents,
-        Availability::Available,
-        t("2026-03-01T08:00:00Z"),
-    )
-    .await;
-    let destination_id = destination(
-        &store,
-        &account_id,
-        "Sales",
-        DistributionStrategy::RingAll,
-        &agents,
-    )
-    .await;
-    let channel_id = channel(
-        &store,
-        &account_id,
-        routing(
-            serde_json::json!({"rule": "alternative", "destinations": [{"id": destination_id}]}),
-        ),
-    )
-    .await;
-    World {
-        store,
-        account_id,
-        channel_id,
-        agents,
-        destination_id,
-    }
+    ring_all_world(store, &[("Ann", 2), ("Bob", 2)]).await
 }
 
 impl World {
-    /// A visitor writes: opens a queued enquiry.
-    async fn visitor_writes(&self, psid: &str, at: Timestamp) -> Enquiry {
-        visitor_writes(&self.store, &self.account_id, &self.channel_id, psid, at).await
-    }
-
     /// A visitor "p1" writes at 09:00, is offered at 09:00:01 and the first
     /// offered agent accepts at 09:00:02; returns the enquiry and that agent.
     async fn served_by_one_agent(&self) -> (Enquiry, String) {

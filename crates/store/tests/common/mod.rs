@@ -240,3 +240,62 @@ pub async fn visitor_writes(
     };
     changes.enquiry_opened.expect("an enquiry opened")
 }
+
+/// An account whose available agents are all members of one ring-all
+/// destination "Sales", and a channel routing to it.
+pub struct World {
+    pub store: Store,
+    pub account_id: String,
+    pub channel_id: String,
+    /// The agents' staff ids, in the order they were asked for.
+    pub agents: Vec<String>,
+    pub destination_id: String,
+}
+
+/// Builds a [`World`] with one agent per `(name, capacity)`, available
+/// since 08:00 on 2026-03-01.
+pub async fn ring_all_world(store: Store, agents: &[(&str, i64)]) -> World {
+    let account_id = account(&store, "Acme").await;
+    let mut ids = Vec::new();
+    for (name, capacity) in agents {
+        ids.push(agent(&store, &account_id, name, *capacity).await);
+    }
+    set_availability(
+        &store,
+        &account_id,
+        &ids,
+        Availability::Available,
+        t("2026-03-01T08:00:00Z"),
+    )
+    .await;
+    let destination_id = destination(
+        &store,
+        &account_id,
+        "Sales",
+        DistributionStrategy::RingAll,
+        &ids,
+    )
+    .await;
+    let channel_id = channel(
+        &store,
+        &account_id,
+        routing(
+            serde_json::json!({"rule": "alternative", "destinations": [{"id": destination_id}]}),
+        ),
+    )
+    .await;
+    World {
+        store,
+        account_id,
+        channel_id,
+        agents: ids,
+        destination_id,
+    }
+}
+
+impl World {
+    /// A visitor writes: opens a queued enquiry (see [`visitor_writes`]).
+    pub async fn visitor_writes(&self, psid: &str, at: Timestamp) -> Enquiry {
+        visitor_writes(&self.store, &self.account_id, &self.channel_id, psid, at).await
+    }
+}

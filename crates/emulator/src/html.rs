@@ -6,18 +6,7 @@ use axum::response::Html;
 
 use crate::world::{Page, User, Visitor, World};
 
-const PERMISSION_TEXT: [(&str, &str); 4] = [
-    (
-        "pages_messaging",
-        "Manage and access Page conversations in Messenger",
-    ),
-    ("pages_show_list", "Show a list of the Pages you manage"),
-    ("pages_read_engagement", "Read content posted on the Page"),
-    (
-        "pages_manage_metadata",
-        "Manage accounts, settings, and webhooks for a Page",
-    ),
-];
+const PERMISSION_TEXT: [(&str, &str); 4] = messenger::graph::PERMISSION_TOGGLES;
 
 /// HTML-escapes text for element content and attribute values.
 pub fn esc(s: &str) -> String {

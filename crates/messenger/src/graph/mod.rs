@@ -35,6 +35,22 @@ use url::Url;
 /// The Graph API version this crate was written against.
 pub const DEFAULT_VERSION: &str = "v25.0";
 
+/// Each Page permission a Messenger app needs, with the words of the
+/// toggle that grants it on Facebook's consent screen (so an error can say
+/// exactly what to turn on).
+pub const PERMISSION_TOGGLES: [(&str, &str); 4] = [
+    (
+        "pages_messaging",
+        "Manage and access Page conversations in Messenger",
+    ),
+    ("pages_show_list", "Show a list of the Pages you manage"),
+    ("pages_read_engagement", "Read content posted on the Page"),
+    (
+        "pages_manage_metadata",
+        "Manage accounts, settings, and webhooks for a Page",
+    ),
+];
+
 /// The permissions a Messenger Page app asks for at login.
 pub const MESSENGER_SCOPES: [&str; 4] = [
     "pages_show_list",

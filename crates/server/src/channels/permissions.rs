@@ -3,18 +3,7 @@
 //! what to turn on.
 
 /// Permission and its consent-screen toggle, in the order errors name them.
-pub const REQUIRED: [(&str, &str); 4] = [
-    (
-        "pages_messaging",
-        "Manage and access Page conversations in Messenger",
-    ),
-    ("pages_show_list", "Show a list of the Pages you manage"),
-    ("pages_read_engagement", "Read content posted on the Page"),
-    (
-        "pages_manage_metadata",
-        "Manage accounts, settings, and webhooks for a Page",
-    ),
-];
+pub const REQUIRED: [(&str, &str); 4] = messenger::graph::PERMISSION_TOGGLES;
 
 /// The consent-screen toggle of a permission.
 pub fn toggle(permission: &str) -> Option<&'static str> {

@@ -624,11 +624,17 @@ async fn a_token_revoked_during_sends_disconnects_the_channel_and_holds_the_repl
         .await
         .1;
     assert_eq!(channel["status"], "disconnected", "{channel}");
-    let held = state
-        .store
-        .get_message(&account_id, message["id"].as_str().unwrap())
-        .await
-        .unwrap();
+    // The outbox holds the message right after the disconnect is announced.
+    let message_id = message["id"].as_str().unwrap();
+    let held = eventually("the reply to be held for the reconnect", || async {
+        let held = state
+            .store
+            .get_message(&account_id, message_id)
+            .await
+            .unwrap();
+        (held.status != "sending").then_some(held)
+    })
+    .await;
     assert_eq!(held.status, "queued", "held for the reconnect, not failed");
     let received = desk.app.fb().received(&psid).await.unwrap();
     assert!(received

@@ -47,7 +47,7 @@ pub fn verify_subscription(
 
 /// Compares two byte strings without an early exit. Hashing first makes the
 /// inputs equal-length so the length does not leak through timing either.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let (ha, hb) = (Sha256::digest(a), Sha256::digest(b));
     ha.iter()
         .zip(hb.iter())

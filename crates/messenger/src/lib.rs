@@ -15,5 +15,5 @@ pub use events::{
     escape_unicode_json, parse_batch, EventKind, MessagingEvent, Party, PayloadError, WebhookBatch,
 };
 pub use graph::{ErrorClass, GraphClient, GraphConfig, GraphError};
-pub use handshake::{verify_subscription, HandshakeError};
+pub use handshake::{constant_time_eq, verify_subscription, HandshakeError};
 pub use secret::Secret;

@@ -677,10 +677,7 @@ impl Store {
              WHERE status IN ('active', 'suspended')
                AND (last_check_at IS NULL OR last_check_at < $1)
              ORDER BY COALESCE(last_check_at, 0) LIMIT $2{}",
-            match self.dialect() {
-                Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
-                Dialect::Sqlite => "",
-            }
+            self.dialect().skip_locked()
         ))
         .bind(ms(due_before))
         .bind(limit)

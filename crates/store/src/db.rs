@@ -44,6 +44,16 @@ impl Dialect {
             Self::Postgres => " FOR UPDATE",
         }
     }
+
+    /// Appended to a `SELECT` that claims work rows: on PostgreSQL each
+    /// worker (or node) locks the rows it takes and skips those another one
+    /// holds; SQLite's writers are serialised, so it needs nothing.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
 }
 
 /// omnidesk's persistence: one cloneable handle over a connection pool.

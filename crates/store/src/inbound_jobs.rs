@@ -10,7 +10,7 @@ use crate::error::{Context, StoreError};
 use crate::messages::{attachment_from_row, Attachment, ATTACHMENT_COLUMNS};
 use crate::rows::{ms, truncate};
 use crate::visitors::{visitor_from_row, Visitor, VISITOR_COLUMNS};
-use crate::{Dialect, Store};
+use crate::Store;
 
 /// A visitor whose profile is due to be fetched, with the tries so far
 /// (this one included).
@@ -39,13 +39,6 @@ pub struct StoredFile {
 }
 
 impl Store {
-    fn skip_locked(&self) -> &'static str {
-        match self.dialect() {
-            Dialect::Sqlite => "",
-            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
-        }
-    }
-
     /// Claims the next attachment due for download and leases it until
     /// `now + lease_ms` (counting the attempt).
     pub async fn claim_due_download(
@@ -58,7 +51,7 @@ impl Store {
             "SELECT {ATTACHMENT_COLUMNS} FROM attachments
              WHERE status = 'pending' AND next_attempt_at <= $1
              ORDER BY next_attempt_at, id LIMIT 1{}",
-            self.skip_locked()
+            self.dialect().skip_locked()
         );
         let Some(row) = sqlx::query(&sql)
             .bind(ms(now))
@@ -154,7 +147,7 @@ impl Store {
             "SELECT {VISITOR_COLUMNS}, profile_attempts FROM visitors
              WHERE profile_status = 'pending' AND profile_next_at <= $1
              ORDER BY profile_next_at, id LIMIT 1{}",
-            self.skip_locked()
+            self.dialect().skip_locked()
         );
         let Some(row) = sqlx::query(&sql)
             .bind(ms(now))

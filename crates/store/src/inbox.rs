@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use crate::error::{Context, StoreError};
 use crate::rows::{ms, new_id, opt_time, time, truncate};
-use crate::{Dialect, Store};
+use crate::Store;
 
 /// One claimed delivery.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,10 +73,7 @@ impl Store {
         lease_ms: i64,
         limit: i64,
     ) -> Result<Vec<InboxRow>, StoreError> {
-        let skip_locked = match self.dialect() {
-            Dialect::Sqlite => "",
-            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
-        };
+        let skip_locked = self.dialect().skip_locked();
         let mut tx = self.write_tx().await?;
         let sql = format!(
             "SELECT id, received_at, body, attempts FROM inbox

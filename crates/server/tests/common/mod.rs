@@ -63,12 +63,19 @@ pub const APP_ID: &str = "1000000000001";
 pub const APP_SECRET: &str = "test-app-secret";
 pub const VERIFY_TOKEN: &str = "test-verify-token";
 
-impl TestApp {
-    pub async fn spawn(backend: Backend) -> Self {
-        let database = match backend {
+impl Backend {
+    /// A fresh, empty database of this kind for one test.
+    pub fn database(self) -> TestDatabase {
+        match self {
             Backend::Sqlite => TestDatabase::sqlite(),
             Backend::Postgres => TestDatabase::postgres(),
-        };
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let database = backend.database();
         let data_dir = tempfile::tempdir().expect("temp data dir");
         Self::start(database, data_dir, None, |_| {}).await
     }
@@ -86,10 +93,7 @@ impl TestApp {
         let emulator = Emulator::start(EmulatorConfig::new(APP_ID, APP_SECRET))
             .await
             .expect("emulator starts");
-        let database = match backend {
-            Backend::Sqlite => TestDatabase::sqlite(),
-            Backend::Postgres => TestDatabase::postgres(),
-        };
+        let database = backend.database();
         let data_dir = tempfile::tempdir().expect("temp data dir");
         let app = Self::start(database, data_dir, Some(Arc::new(emulator)), tweak).await;
         let webhook = url::Url::parse(&app.url("/webhooks/facebook")).unwrap();

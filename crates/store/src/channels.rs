@@ -126,6 +126,10 @@ pub fn routing_to_json(settings: &RoutingSettings) -> String {
     serde_json::to_string(&settings.to_input()).expect("routing settings serialize")
 }
 
+fn messages_to_json(settings: &MessageSettings) -> String {
+    serde_json::to_string(settings).expect("message settings serialize")
+}
+
 /// Locks a channel row that the transaction rewrites. `FOR NO KEY UPDATE`
 /// on PostgreSQL, not `FOR UPDATE`: rows that merely reference the channel
 /// (visitors, enquiries, tallies being written by the inbox and routing
@@ -254,7 +258,7 @@ impl Store {
         .bind(&new.access_token_enc)
         .bind(&new.connected_by)
         .bind(routing_to_json(&new.routing_settings))
-        .bind(serde_json::to_string(&new.message_settings).expect("message settings serialize"))
+        .bind(messages_to_json(&new.message_settings))
         .bind(ms(at))
         .bind(ms(at))
         .bind(ms(at))
@@ -514,7 +518,7 @@ impl Store {
         )
         .bind(&channel.name)
         .bind(routing_to_json(&channel.routing_settings))
-        .bind(serde_json::to_string(&channel.message_settings).expect("message settings serialize"))
+        .bind(messages_to_json(&channel.message_settings))
         .bind(ms(channel.updated_at))
         .bind(account_id)
         .bind(id)

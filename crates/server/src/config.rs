@@ -69,6 +69,9 @@ pub struct Config {
     pub inbox_retention_days: u64,
     /// The browsers' event log (reconnect catch-up) is deleted after this.
     pub event_retention_days: u64,
+    /// Serve the web app from this folder instead of the built-in `ui/dist`
+    /// (set by code, e.g. tests; `None` in every loaded configuration).
+    pub ui_dir: Option<PathBuf>,
 }
 
 /// One layer of optional settings: a TOML file, the environment or flags.
@@ -397,6 +400,7 @@ impl Config {
             outbox_give_up_after_secs,
             inbox_retention_days,
             event_retention_days,
+            ui_dir: None,
         })
     }
 

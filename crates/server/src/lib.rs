@@ -19,6 +19,7 @@ pub mod routes;
 pub mod routing;
 pub mod startup;
 pub mod state;
+pub mod ui;
 pub mod webhooks;
 pub mod workers;
 pub mod ws;

@@ -2,10 +2,13 @@
 //! generated from the same list (so the document cannot miss an endpoint).
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Request};
-use axum::response::IntoResponse;
+use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, Method, Request};
+use axum::http::{StatusCode, Uri, Version};
+use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -79,6 +82,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(channels::check))
         .routes(routes!(facebook_login::start))
         .routes(routes!(facebook_login::callback))
+        .routes(routes!(facebook_login::popup_script))
         .routes(routes!(facebook_login::get_login))
         .routes(routes!(facebook_login::connect_pages))
         .routes(routes!(enquiries::list))
@@ -110,6 +114,9 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
 /// (request ids, tracing, body limits, panics as 500s, security headers).
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let web_app = crate::ui::WebApp::new(&state.config);
+    let csp = HeaderValue::from_str(&crate::ui::content_security_policy(&state.config))
+        .expect("the CSP is a valid header value");
     let (api, openapi) = api(state);
     let openapi_json = openapi
         .to_pretty_json()
@@ -120,12 +127,28 @@ pub fn app(state: AppState) -> Router {
             ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json)
         }),
     )
-    .fallback(|| async { ApiError::NotFound })
+    // The web app: its files and client routes (the API's namespaces keep
+    // their JSON 404).
+    .fallback(move |method: Method, uri: Uri| async move { web_app.serve(&method, &uri).await })
     .layer(DefaultBodyLimit::max(max_body))
     .layer(axum::middleware::from_fn(crate::drain::drain_unread_body))
     .layer(CatchPanicLayer::custom(|_| {
         ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
     }))
+    .layer(axum::middleware::map_response({
+        let add = crate::ui::html_security_headers(csp);
+        move |response: Response| {
+            let add = add.clone();
+            async move { add(response) }
+        }
+    }))
+    // gzip or brotli as the client accepts; never the WebSocket's 101.
+    .layer(CompressionLayer::new().compress_when(
+        DefaultPredicate::new()
+            .and(|status: StatusCode, _: Version, _: &HeaderMap, _: &Extensions| {
+                status != StatusCode::SWITCHING_PROTOCOLS
+            }),
+    ))
     .layer(SetResponseHeaderLayer::overriding(
         HeaderName::from_static("x-content-type-options"),
         HeaderValue::from_static("nosniff"),

@@ -657,11 +657,30 @@ async fn a_bad_expired_or_replayed_state_is_refused(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(html.status(), StatusCode::BAD_REQUEST);
+    let csp = html.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    assert_eq!(html.headers()["x-frame-options"], "DENY");
     let text = html.text().await.unwrap();
     assert!(
-        text.contains("postMessage") && text.contains("unknown"),
+        text.contains("<script src=\"/api/v1/channels/facebook/callback.js\">")
+            && text.contains("&quot;ok&quot;:false")
+            && text.contains("unknown")
+            && !text.contains("<script>"),
         "{text}"
     );
+    // Its script (no inline script under the CSP) posts to the opener.
+    let script = reqwest::get(app.url("/api/v1/channels/facebook/callback.js"))
+        .await
+        .unwrap();
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(script
+        .text()
+        .await
+        .unwrap()
+        .contains("window.opener.postMessage"));
 
     // Cancelling the dialog is reported, and the login cannot connect.
     let (_, started) = admin

@@ -120,9 +120,19 @@ async fn a_session_socket_opens_only_from_our_own_origin(backend: Backend) {
     let refused = open(&app, "", &[("cookie", &cookie), ("origin", &lookalike)]).await;
     assert_eq!(refused.err(), Some(StatusCode::FORBIDDEN));
 
-    let mut socket = open(&app, "", &[("cookie", &cookie), ("origin", &ours)])
-        .await
-        .expect("our own pages may open it");
+    // Browsers ask for compressed responses on the upgrade too; the 101 is
+    // never compressed.
+    let mut socket = open(
+        &app,
+        "",
+        &[
+            ("cookie", &cookie),
+            ("origin", &ours),
+            ("accept-encoding", "gzip, deflate, br"),
+        ],
+    )
+    .await
+    .expect("our own pages may open it");
     let ready = next_frame(&mut socket).await;
     assert_eq!(ready["type"], "ready", "{ready}");
 }

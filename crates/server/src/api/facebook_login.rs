@@ -139,7 +139,7 @@ pub async fn start(
     State(state): State<AppState>,
     Admin(caller): Admin,
 ) -> ApiResult<(StatusCode, Json<LoginStarted>)> {
-    let Credential::Session { token_hash } = &caller.credential else {
+    let Credential::Session { token_hash, .. } = &caller.credential else {
         return Err(ApiError::BadRequest(
             "Facebook Login needs a browser session (log in to omnidesk in a browser), not an \
              API token"
@@ -251,17 +251,46 @@ fn popup_page(state: &AppState, result: ApiResult<LoginView>) -> Response {
         tracing::error!(error = ?e, "Facebook login callback failed");
     }
     let origin = state.config.public_url.origin().ascii_serialization();
-    let script_data = data.to_string().replace('<', "\\u003c");
-    let script_origin = serde_json::to_string(&origin)
-        .unwrap_or_default()
-        .replace('<', "\\u003c");
+    // No inline script (the CSP allows none): the outcome travels in data
+    // attributes, read by the served `callback.js`.
     let body = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>omnidesk</title></head>\
-         <body><p>{}</p><script>if (window.opener) {{ window.opener.postMessage({script_data}, \
-         {script_origin}); window.close(); }}</script></body></html>",
+         <body data-result=\"{}\" data-origin=\"{}\"><p>{}</p>\
+         <script src=\"{POPUP_SCRIPT_PATH}\"></script></body></html>",
+        escape_html(&data.to_string()),
+        escape_html(&origin),
         escape_html(&message)
     );
     (status, Html(body)).into_response()
+}
+
+/// Where the popup page's script is served.
+pub const POPUP_SCRIPT_PATH: &str = "/api/v1/channels/facebook/callback.js";
+
+/// Posts the popup's outcome (the `data-result` JSON of the page's body) to
+/// the window that opened it, on the server's own origin only, and closes
+/// the popup.
+const POPUP_SCRIPT: &str = "(function () {\n\
+  var body = document.body;\n\
+  if (!window.opener || !body.dataset.result) { return; }\n\
+  window.opener.postMessage(JSON.parse(body.dataset.result), body.dataset.origin);\n\
+  window.close();\n\
+})();\n";
+
+/// The script of the callback's popup page (the page has no inline script,
+/// so it works under the Content-Security-Policy).
+#[utoipa::path(get, path = "/api/v1/channels/facebook/callback.js", tag = "channels",
+    responses((status = 200, description = "JavaScript", content_type = "text/javascript",
+        body = String)))]
+pub async fn popup_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        POPUP_SCRIPT,
+    )
+        .into_response()
 }
 
 fn escape_html(text: &str) -> String {
@@ -269,6 +298,7 @@ fn escape_html(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// A login and the Pages it offers.

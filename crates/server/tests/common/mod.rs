@@ -80,6 +80,13 @@ impl TestApp {
         Self::start(database, data_dir, None, |_| {}).await
     }
 
+    /// Like [`TestApp::spawn`], with `tweak` applied to the configuration.
+    pub async fn spawn_and(backend: Backend, tweak: fn(&mut Config)) -> Self {
+        let database = backend.database();
+        let data_dir = tempfile::tempdir().expect("temp data dir");
+        Self::start(database, data_dir, None, tweak).await
+    }
+
     /// A server wired to a fresh Facebook emulator: the server's Graph API
     /// and login dialog are the emulator's, and the emulator delivers
     /// webhooks (and the deauthorize callback) to the server.

@@ -63,6 +63,9 @@ enum Command {
     Config(ConfigCommand),
     /// Run the local Facebook stand-in (Graph API, login dialog, webhooks).
     Emulator(Box<EmulatorArgs>),
+    /// Print the API's OpenAPI document (as served at /api/openapi.json;
+    /// needs no database). `scripts/gen-openapi` writes it for the web app.
+    Openapi,
 }
 
 /// `omnidesk emulator`: see docs/emulator.md.
@@ -153,6 +156,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", Config::example_toml());
             return Ok(());
         }
+        Command::Openapi => {
+            println!("{}", server::routes::openapi_json());
+            return Ok(());
+        }
         Command::Emulator(args) => {
             let listen = cli.flags.listen.as_deref().unwrap_or("127.0.0.1:8090");
             let listen = listen
@@ -218,7 +225,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created account {account_id} with admin {staff_id}");
             Ok(())
         }
-        Command::Config(_) | Command::Emulator(_) | Command::Demo(_) => {
+        Command::Config(_) | Command::Emulator(_) | Command::Demo(_) | Command::Openapi => {
             unreachable!("handled above")
         }
     }

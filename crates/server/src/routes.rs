@@ -44,9 +44,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 )]
 struct ApiDoc;
 
-/// The API routes and their OpenAPI document.
-pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
-    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The API's routes (Facebook's callbacks aside, which have states of their
+/// own), not yet given the state: the document is read from them without one.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(session::login))
@@ -101,13 +102,26 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(conversation::transfer))
         .routes(routes!(conversation::my_enquiries))
         .routes(routes!(crate::ws::events))
-        // Facebook's callbacks have states of their own; merged here so the
-        // document covers them like every other route.
+}
+
+/// The OpenAPI document of every route the server serves, built without a
+/// database or any state (`omnidesk openapi`, `scripts/gen-openapi`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = routes().split_for_parts();
+    doc.merge(crate::webhooks::openapi());
+    doc.merge(crate::webhooks::deauthorize::openapi());
+    doc
+}
+
+/// The API routes and their OpenAPI document.
+pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, _) = routes()
+        // Facebook's callbacks have states of their own.
         .merge(crate::webhooks::router(state.clone()))
         .merge(crate::webhooks::deauthorize::router(state.clone()))
         .with_state(state)
         .split_for_parts();
-    (router, openapi)
+    (router, openapi())
 }
 
 /// The whole application: API, OpenAPI document and the cross-cutting layers
@@ -117,10 +131,8 @@ pub fn app(state: AppState) -> Router {
     let web_app = crate::ui::WebApp::new(&state.config);
     let csp = HeaderValue::from_str(&crate::ui::content_security_policy(&state.config))
         .expect("the CSP is a valid header value");
-    let (api, openapi) = api(state);
-    let openapi_json = openapi
-        .to_pretty_json()
-        .expect("the OpenAPI document serialises");
+    let (api, _) = api(state);
+    let openapi_json = openapi_json();
     api.route(
         "/api/openapi.json",
         axum::routing::get(move || async move {
@@ -169,10 +181,10 @@ pub fn app(state: AppState) -> Router {
     .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-/// The OpenAPI document, for tools and tests.
-pub fn openapi_json(state: AppState) -> String {
-    api(state)
-        .1
+/// The OpenAPI document as the server serves it at `/api/openapi.json`
+/// (pretty JSON; the committed `ui/src/api/openapi.json` adds a newline).
+pub fn openapi_json() -> String {
+    openapi()
         .to_pretty_json()
         .expect("the OpenAPI document serialises")
 }

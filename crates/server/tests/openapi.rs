@@ -257,3 +257,26 @@ fn collect_refs(value: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// The web app's API types are generated from `ui/src/api/openapi.json`;
+/// it must be the document the server serves.
+#[tokio::test]
+async fn the_committed_openapi_document_is_the_one_the_server_serves() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let served = reqwest::get(app.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/api/openapi.json");
+    let committed = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/gen-openapi", path.display()));
+    assert!(
+        committed == format!("{served}\n"),
+        "ui/src/api/openapi.json is not the document the server serves: run scripts/gen-openapi \
+         (and `npm run gen:api` in ui/) and commit the result"
+    );
+    // And `omnidesk openapi` (the script's source) prints that document.
+    assert_eq!(server::routes::openapi_json(), served);
+}

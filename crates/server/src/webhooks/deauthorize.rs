@@ -24,9 +24,16 @@ pub const REASON: &str =
 
 /// `POST /webhooks/facebook/deauthorize`.
 pub fn router(state: AppState) -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(deauthorize))
-        .with_state(state)
+    routes().with_state(state)
+}
+
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(deauthorize))
+}
+
+/// The route's part of the OpenAPI document (no state needed).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
 }
 
 /// Facebook's deauthorize callback: disconnects every channel the user who

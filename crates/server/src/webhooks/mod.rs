@@ -36,9 +36,16 @@ struct WebhookState {
 /// here, stopped when the router is dropped).
 pub fn router(state: AppState) -> OpenApiRouter<AppState> {
     let ingest = Ingest::spawn(state.store.clone(), state.wake.inbox.clone());
-    OpenApiRouter::new()
-        .routes(routes!(handshake, receive))
-        .with_state(WebhookState { app: state, ingest })
+    routes().with_state(WebhookState { app: state, ingest })
+}
+
+fn routes() -> OpenApiRouter<WebhookState> {
+    OpenApiRouter::new().routes(routes!(handshake, receive))
+}
+
+/// The routes' part of the OpenAPI document (no state needed).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
 }
 
 /// The handshake's query, as Facebook sends it (documentation only: the

@@ -75,6 +75,8 @@ type TestFixtures = {
   emulator: EmulatorClient;
   loginAs: LoginAs;
   newVisitor: (options?: NewVisitorOptions) => Promise<TestVisitor>;
+  /** Opens the visitor's Messenger window (emulator) in a new page of the test's context. */
+  openVisitorChat: (visitor: { page_id: string; psid: string } | { pageId: string; psid: string }) => Promise<Page>;
   consoleErrors: ConsoleGuard;
 };
 
@@ -82,8 +84,14 @@ type WorkerFixtures = {
   demoPool: DemoPool;
 };
 
-/** Console errors every test may see: the app's anonymous session check. */
-const ALWAYS_ALLOWED: RegExp[] = [/status of 401 .* @ .*\/api\/v1\/me(\?.*)?$/];
+/**
+ * Console errors every test may see: the app's anonymous session check, and
+ * the browser asking the emulator's pages for a favicon it does not have.
+ */
+const ALWAYS_ALLOWED: RegExp[] = [
+  /status of 401 .* @ .*\/api\/v1\/me(\?.*)?$/,
+  /Failed to load resource: .* @ .*\/favicon\.ico$/,
+];
 
 /** One demo per spec file: a worker runs files one after another. */
 class DemoPool {
@@ -191,6 +199,16 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     });
   },
 
+  openVisitorChat: async ({ context, demo }, use) => {
+    await use(async (visitor) => {
+      const pageId = 'page_id' in visitor ? visitor.page_id : visitor.pageId;
+      const chat = await context.newPage();
+      await chat.goto(demo.emulator.chatUrl(pageId, visitor.psid));
+      await expect(chat.getByPlaceholder('Aa')).toBeVisible();
+      return chat;
+    });
+  },
+
   consoleErrors: async ({ allowConsoleErrors }, use) => {
     await use(new Guard([...ALWAYS_ALLOWED, ...allowConsoleErrors]));
   },
@@ -235,6 +253,13 @@ class Guard implements ConsoleGuard {
       (e) => !this.allowed.some((p) => (typeof p === 'string' ? e.includes(p) : p.test(e))),
     );
   }
+}
+
+/** Types `text` as the visitor in their Messenger window (see openVisitorChat) and sends it. */
+export async function visitorTypes(chat: Page, text: string): Promise<void> {
+  await chat.getByPlaceholder('Aa').fill(text);
+  await chat.getByRole('button', { name: 'Send' }).click();
+  await expect(chat.locator('#thread')).toContainText(text);
 }
 
 function resolveLogin(demo: Demo, who: Who): DemoLogin {

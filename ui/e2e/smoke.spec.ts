@@ -1,6 +1,6 @@
 // The web app, served by the real binary under its CSP: it loads, logs in
 // and out, and deep links survive the login page.
-import { test, expect } from './fixtures';
+import { test, expect, snap } from './fixtures';
 
 test.describe('smoke', () => {
   test('the login page loads at / under the server CSP with no console error', async ({ page }) => {
@@ -56,5 +56,11 @@ test.describe('smoke', () => {
     const who = await loginAs(page, 'admin', { path: '/chats' });
     expect(who.role).toBe('admin');
     await expect(page).toHaveURL(/\/chats$/);
+  });
+
+  test('the login page, for the docs', { tag: '@screenshot' }, async ({ page }) => {
+    await page.goto('/');
+    await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
+    await snap(page, 'login');
   });
 });

@@ -12,7 +12,7 @@
 //   of its browser context (CSP violations are console errors); allow the
 //   ones a test expects with `consoleErrors.allow(/pattern/)` or
 //   `test.use({ allowConsoleErrors: [/pattern/] })`.
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type APIRequestContext, type APIResponse, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, startDemo, type Demo, type DemoLogin } from './support/demo';
@@ -59,6 +59,24 @@ export interface TestVisitor extends VisitorInfo {
   says(text: string): Promise<void>;
 }
 
+/**
+ * The API as one staff member, outside the browser: for setting up or
+ * checking state without clicking (JSON in, JSON out; CSRF handled). The
+ * JSON methods throw on a non-2xx answer; `raw` returns whatever came.
+ */
+export interface StaffApi {
+  login: DemoLogin;
+  /** The raw request context (cookie jar of this login). */
+  request: APIRequestContext;
+  get<T = any>(path: string): Promise<T>;
+  post<T = any>(path: string, body?: unknown): Promise<T>;
+  put<T = any>(path: string, body?: unknown): Promise<T>;
+  patch<T = any>(path: string, body?: unknown): Promise<T>;
+  delete<T = any>(path: string): Promise<T>;
+  /** Any call, answering the APIResponse whatever its status. */
+  raw(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<APIResponse>;
+}
+
 export interface ConsoleGuard {
   /** Allows console errors / page errors matching this (string: substring) for the rest of the test. */
   allow(pattern: string | RegExp): void;
@@ -75,6 +93,8 @@ type TestFixtures = {
   emulator: EmulatorClient;
   loginAs: LoginAs;
   newVisitor: (options?: NewVisitorOptions) => Promise<TestVisitor>;
+  /** `await apiAs('admin')` — the API logged in as that staff member (see StaffApi). */
+  apiAs: (who: Who) => Promise<StaffApi>;
   /** Opens the visitor's Messenger window (emulator) in a new page of the test's context. */
   openVisitorChat: (visitor: { page_id: string; psid: string } | { pageId: string; psid: string }) => Promise<Page>;
   consoleErrors: ConsoleGuard;
@@ -197,6 +217,41 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         },
       };
     });
+  },
+
+  apiAs: async ({ demo, playwright }, use) => {
+    const contexts: APIRequestContext[] = [];
+    await use(async (who) => {
+      const login = resolveLogin(demo, who);
+      const request = await playwright.request.newContext({ baseURL: demo.serverUrl });
+      contexts.push(request);
+      const res = await request.post('/api/v1/auth/login', { data: { email: login.email, password: demo.password } });
+      if (!res.ok()) throw new Error(`API login as ${login.email} answered ${res.status()}: ${await res.text()}`);
+      const csrf = ((await res.json()) as { csrf_token: string }).csrf_token;
+      const raw = (method: string, path: string, body?: unknown) =>
+        request.fetch(path, {
+          method,
+          headers: { 'x-csrf-token': csrf, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          data: body === undefined ? undefined : JSON.stringify(body),
+        });
+      const call = async (method: string, path: string, body?: unknown) => {
+        const r = await raw(method, path, body);
+        const text = await r.text();
+        if (!r.ok()) throw new Error(`${method} ${path} as ${login.email} answered ${r.status()}: ${text}`);
+        return text ? JSON.parse(text) : undefined;
+      };
+      return {
+        login,
+        request,
+        get: (path) => call('GET', path),
+        post: (path, body) => call('POST', path, body),
+        put: (path, body) => call('PUT', path, body),
+        patch: (path, body) => call('PATCH', path, body),
+        delete: (path) => call('DELETE', path),
+        raw,
+      };
+    });
+    for (const c of contexts) await c.dispose();
   },
 
   openVisitorChat: async ({ context, demo }, use) => {

@@ -1,4 +1,4 @@
-// The harness's emulator helpers against a real demo: a fresh visitor
+// The harness's helpers against a real demo. A fresh visitor
 // writes (control API and Messenger window) and the Page answers — nobody is
 // online, so the enquiry is missed and the visitor gets the channel's
 // welcome/away messages.
@@ -32,4 +32,16 @@ test('faults and the clock can be set and cleared', async ({ emulator }) => {
   const clock = await emulator.setClock(60_000);
   expect(clock.offset_ms).toBe(60_000);
   await emulator.setClock(0);
+});
+
+test('apiAs calls the API as a staff member, with CSRF', async ({ apiAs, demo }) => {
+  const agent = await apiAs('agent');
+  const me = await agent.get('/api/v1/me');
+  expect(me.staff.email).toBe(agent.login.email);
+  const admin = await apiAs('admin');
+  expect((await admin.get('/api/v1/me')).staff.role).toBe('admin');
+  // A write goes through (the CSRF header is sent): logging out ends that session.
+  await agent.post('/api/v1/auth/logout');
+  expect((await agent.raw('GET', '/api/v1/me')).status()).toBe(401);
+  expect(demo.logins.length).toBeGreaterThanOrEqual(3);
 });

@@ -12,7 +12,7 @@
 //   of its browser context (CSP violations are console errors); allow the
 //   ones a test expects with `consoleErrors.allow(/pattern/)` or
 //   `test.use({ allowConsoleErrors: [/pattern/] })`.
-import { test as base, expect, type APIRequestContext, type APIResponse, type Page } from '@playwright/test';
+import { test as base, expect, type APIRequestContext, type APIResponse, type BrowserContext, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, startDemo, type Demo, type DemoLogin } from './support/demo';
@@ -93,6 +93,12 @@ type TestFixtures = {
   emulator: EmulatorClient;
   loginAs: LoginAs;
   newVisitor: (options?: NewVisitorOptions) => Promise<TestVisitor>;
+  /**
+   * A second (third, …) browser user: a page in a new context (own cookies),
+   * logged in as `who` at `path` (default `/`); under the same console guard;
+   * closed after the test. For two agents, or an admin watching an agent.
+   */
+  pageAs: (who: Who, options?: LoginOptions) => Promise<Page>;
   /** `await apiAs('admin')` — the API logged in as that staff member (see StaffApi). */
   apiAs: (who: Who) => Promise<StaffApi>;
   /** Opens the visitor's Messenger window (emulator) in a new page of the test's context. */
@@ -219,6 +225,19 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     });
   },
 
+  pageAs: async ({ browser, baseURL, viewport, locale, timezoneId, loginAs, consoleErrors }, use) => {
+    const contexts: BrowserContext[] = [];
+    await use(async (who, options) => {
+      const context = await browser.newContext({ baseURL, viewport, locale, timezoneId });
+      contexts.push(context);
+      watchConsole(context, consoleErrors as Guard);
+      const page = await context.newPage();
+      await loginAs(page, who, options);
+      return page;
+    });
+    for (const c of contexts) await c.close();
+  },
+
   apiAs: async ({ demo, playwright }, use) => {
     const contexts: APIRequestContext[] = [];
     await use(async (who) => {
@@ -272,15 +291,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   // and uncaught exceptions; unexpected ones fail the test after it ran.
   context: async ({ context, consoleErrors }, use, testInfo) => {
     const guard = consoleErrors as Guard;
-    context.on('console', (msg) => {
-      if (msg.type() !== 'error') return;
-      const url = msg.location()?.url ?? '';
-      guard.record(`console error: ${msg.text()} @ ${url || msg.page()?.url() || '?'}`);
-    });
-    context.on('weberror', (err) => {
-      const e = err.error();
-      guard.record(`page error: ${e.message}${e.stack ? `\n${e.stack}` : ''} @ ${err.page()?.url() ?? '?'}`);
-    });
+    watchConsole(context, guard);
     await use(context);
     const bad = guard.unexpected();
     if (bad.length && testInfo.status === testInfo.expectedStatus) {
@@ -290,6 +301,18 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     }
   },
 });
+
+function watchConsole(context: BrowserContext, guard: Guard): void {
+  context.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const url = msg.location()?.url ?? '';
+    guard.record(`console error: ${msg.text()} @ ${url || msg.page()?.url() || '?'}`);
+  });
+  context.on('weberror', (err) => {
+    const e = err.error();
+    guard.record(`page error: ${e.message}${e.stack ? `\n${e.stack}` : ''} @ ${err.page()?.url() ?? '?'}`);
+  });
+}
 
 class Guard implements ConsoleGuard {
   private entries: string[] = [];

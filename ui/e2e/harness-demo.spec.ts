@@ -45,3 +45,12 @@ test('apiAs calls the API as a staff member, with CSRF', async ({ apiAs, demo })
   expect((await agent.raw('GET', '/api/v1/me')).status()).toBe(401);
   expect(demo.logins.length).toBeGreaterThanOrEqual(3);
 });
+
+test('pageAs opens a second logged-in user beside the first', async ({ page, loginAs, pageAs }) => {
+  await loginAs(page, 'agent');
+  const admin = await pageAs('admin', { path: '/chats' });
+  await expect(admin).toHaveURL(/\/chats$/);
+  // Separate cookie jars: the first page is still the agent's.
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Log out' })).toBeVisible();
+});

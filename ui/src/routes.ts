@@ -21,7 +21,7 @@ export interface Screen {
 export const screens: Screen[] = [
   { pattern: '/', title: 'My chats', component: AgentConsole },
   { pattern: '/chats', title: 'My chats', component: AgentConsole },
-  { pattern: '/chats/:id', title: 'Chat', component: AgentConsole },
+  { pattern: '/chats/:id', title: 'My chats', component: AgentConsole },
   { pattern: '/missed', title: 'Missed enquiries', component: AgentConsole },
   { pattern: '/profile', title: 'My profile', load: () => import('./admin/Profile.svelte') },
   { pattern: '/channels', title: 'Omnichannels', admin: true, load: () => import('./admin/Channels.svelte') },

@@ -31,6 +31,12 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+/** The session's CSRF token, for requests made outside this client (file
+ *  uploads through XMLHttpRequest, for their progress events). */
+export function getCsrfToken(): string | null {
+  return csrfToken;
+}
+
 /** Called whenever the server answers 401 (the session ended). */
 export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;

@@ -128,6 +128,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels/facebook/callback.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The script of the callback's popup page (the page has no inline script,
+         *     so it works under the Content-Security-Policy).
+         */
+        get: operations["popup_script"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/channels/facebook/login": {
         parameters: {
             query?: never;
@@ -1244,12 +1264,12 @@ export interface components {
         };
         MeResponse: {
             account: components["schemas"]["AccountView"];
-            staff: components["schemas"]["StaffView"];
             /**
              * @description For a browser session: the token to send as `X-CSRF-Token` on writes
              *     (the same one the login answered). Absent for API tokens.
              */
             csrf_token?: string | null;
+            staff: components["schemas"]["StaffView"];
         };
         /** @description An outgoing or incoming message as agents see it. */
         MessageView: {
@@ -1831,6 +1851,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    popup_script: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JavaScript */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
                 };
             };
         };

@@ -1,1 +1,0 @@
-import{a as e,c as t,i as n,n as r,o as i,r as a,s as o,t as s}from"./index-BAgyYPKi.js";var c=a(`<section class="placeholder svelte-1sthodt"><h1>Staff</h1> <p class="muted">This screen is being built.</p> <span class="sr-only"> </span></section>`);function l(a,l){var u=c(),d=o(e(u),4),f=i(d,!0);t(u),n(e=>s(f,e),[()=>JSON.stringify(l.params)]),r(a,u)}export{l as default};

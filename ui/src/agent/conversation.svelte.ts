@@ -1,0 +1,230 @@
+// One open conversation: the enquiry with its visitor, its messages (kept
+// current by live events), sending text and files, typing, marking read.
+// Also the read-only transcript of an earlier enquiry (`live: false`).
+import { api, describe, ApiFailure, type Schemas } from '../api/client';
+import { live } from '../lib/live.svelte';
+import type { Message } from '../lib/live-events';
+import { MAX_FILE_BYTES, formatBytes } from '../lib/format';
+import { getJson, postJson, uploadFile } from './api';
+import { mergeMessages, normalizeMessage, withStatus } from './chat-state';
+import { desk, type Load } from './desk.svelte';
+
+type EnquiryDetail = Schemas['EnquiryDetailView'];
+type PageOf = { items: Message[]; next_cursor?: string | null };
+
+export interface Upload {
+  id: string;
+  name: string;
+  size: number;
+  progress: number;
+  error: string | null;
+  abort: AbortController;
+}
+
+/** How many messages the DOM shows at first and adds per scroll to the top. */
+export const WINDOW = 60;
+const PAGE = 200;
+
+export class Conversation {
+  detail = $state<EnquiryDetail | null>(null);
+  messages = $state<Message[]>([]);
+  load = $state<Load>('loading');
+  error = $state<string | null>(null);
+  /** Messages older than the loaded ones exist on the server. */
+  olderCursor = $state<string | null>(null);
+  loadingOlder = $state(false);
+  /** How many of the newest loaded messages are rendered. */
+  shown = $state(WINDOW);
+  uploads = $state<Upload[]>([]);
+
+  private offs: (() => void)[] = [];
+  private typingSentAt = 0;
+  private typingStop: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly options: { live: boolean } = { live: true },
+  ) {
+    if (options.live) {
+      const mine = (d: { enquiry_id?: string | null }) => d.enquiry_id === this.id;
+      this.offs = [
+        live.on('message.created', (d) => mine(d) && this.take([normalizeMessage(d.message)])),
+        live.on('message.updated', (d) => mine(d) && this.take([normalizeMessage(d.message)])),
+        live.on('message.status', (d) => {
+          if (!mine(d)) return;
+          if (d.message && typeof d.message.id === 'string')
+            this.take([normalizeMessage({ ...(d.message as Message), status: d.status, failure_reason: d.failure_reason })], true);
+          else this.messages = withStatus(this.messages, d);
+        }),
+        live.on('visitor.updated', (d) => {
+          if (this.detail && this.detail.visitor.id === d.visitor.id) this.detail = { ...this.detail, visitor: d.visitor };
+        }),
+        // After a reconnect the replay brings what was missed; reading the
+        // newest page too costs little and covers an expired event log.
+        live.on('ready', ({ reconnected }) => reconnected && void this.refreshNewest()),
+      ];
+    }
+  }
+
+  destroy(): void {
+    this.offs.forEach((off) => off());
+    this.offs = [];
+    for (const u of this.uploads) u.abort.abort();
+    if (this.typingStop) clearTimeout(this.typingStop);
+  }
+
+  /** Loaded messages, plus what the DOM shows of them. */
+  get visible(): Message[] {
+    return this.messages.length > this.shown ? this.messages.slice(this.messages.length - this.shown) : this.messages;
+  }
+
+  get hiddenLoaded(): number {
+    return Math.max(0, this.messages.length - this.shown);
+  }
+
+  async open(): Promise<void> {
+    this.load = 'loading';
+    this.error = null;
+    try {
+      const [detail, messages] = await Promise.all([desk.detail(this.id, true), this.fetchNewest()]);
+      if (!detail) throw new ApiFailure(404, { code: 'not_found', message: 'This enquiry does not exist or is not yours to see.' });
+      this.detail = detail;
+      this.messages = mergeMessages(this.messages, messages);
+      this.load = 'ready';
+    } catch (e) {
+      this.error = describe(e);
+      this.load = 'error';
+    }
+  }
+
+  /** The newest page. The server pages oldest-first today, so this walks to
+   *  the end in pages of 200 (a long chat costs a few requests once) and
+   *  only the newest are rendered; older ones appear as the agent scrolls. */
+  private async fetchNewest(): Promise<Message[]> {
+    const all: Message[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 100; i++) {
+      const page: PageOf = await getJson<PageOf>('/api/v1/enquiries/{id}/messages', { id: this.id }, { limit: PAGE, cursor });
+      all.push(...page.items.map(normalizeMessage));
+      cursor = page.next_cursor ?? null;
+      if (!cursor) break;
+    }
+    return all;
+  }
+
+  private async refreshNewest(): Promise<void> {
+    try {
+      const newest = await this.fetchNewest();
+      this.messages = mergeMessages(this.messages, newest);
+    } catch {
+      /* the replay already delivered what matters */
+    }
+  }
+
+  /** Shows more of the older messages (scrolling to the top). */
+  async showOlder(): Promise<boolean> {
+    if (this.hiddenLoaded > 0) {
+      this.shown += WINDOW;
+      return true;
+    }
+    return false;
+  }
+
+  private take(incoming: Message[], statusOnly = false): void {
+    if (statusOnly) {
+      const known = this.messages.find((m) => m.id === incoming[0]!.id);
+      if (known) {
+        this.messages = mergeMessages(this.messages, [{ ...known, status: incoming[0]!.status, failure_reason: incoming[0]!.failure_reason }]);
+        return;
+      }
+    }
+    const before = this.messages.length;
+    this.messages = mergeMessages(this.messages, incoming);
+    if (this.messages.length > before) this.shown += this.messages.length - before;
+  }
+
+  // Sending
+
+  async sendText(text: string): Promise<void> {
+    this.stopTyping();
+    const sent = await postJson<Message>('/api/v1/enquiries/{id}/messages', { id: this.id }, { text });
+    if (sent && typeof sent === 'object' && 'id' in sent) this.take([normalizeMessage(sent)]);
+  }
+
+  /** Checks then uploads a file with progress; failures stay listed with the reason. */
+  sendFile(file: File): void {
+    const upload: Upload = {
+      id: `up-${Math.random().toString(36).slice(2)}`,
+      name: file.name,
+      size: file.size,
+      progress: 0,
+      error: null,
+      abort: new AbortController(),
+    };
+    if (file.size > MAX_FILE_BYTES) {
+      upload.error = `This file is ${formatBytes(file.size)}; files can be at most 25 MB.`;
+      this.uploads = [...this.uploads, upload];
+      return;
+    }
+    if (file.size === 0) {
+      upload.error = 'This file is empty.';
+      this.uploads = [...this.uploads, upload];
+      return;
+    }
+    this.uploads = [...this.uploads, upload];
+    const patch = (p: Partial<Upload>) => (this.uploads = this.uploads.map((u) => (u.id === upload.id ? { ...u, ...p } : u)));
+    uploadFile(`/api/v1/enquiries/${encodeURIComponent(this.id)}/files`, file, (progress) => patch({ progress }), upload.abort.signal)
+      .then((sent) => {
+        this.uploads = this.uploads.filter((u) => u.id !== upload.id);
+        if (sent && typeof sent === 'object' && 'id' in sent) this.take([normalizeMessage(sent as Message)]);
+      })
+      .catch((e) => {
+        if (e instanceof ApiFailure && e.info.code === 'aborted') this.uploads = this.uploads.filter((u) => u.id !== upload.id);
+        else patch({ error: describe(e) });
+      });
+  }
+
+  dismissUpload(id: string): void {
+    const u = this.uploads.find((x) => x.id === id);
+    u?.abort.abort();
+    this.uploads = this.uploads.filter((x) => x.id !== id);
+  }
+
+  /** The agent is typing: tell the visitor at most every 8 s; stop after 5 s idle. */
+  typing(): void {
+    const now = Date.now();
+    if (now - this.typingSentAt > 8000) {
+      this.typingSentAt = now;
+      void this.sendTyping(true);
+    }
+    if (this.typingStop) clearTimeout(this.typingStop);
+    this.typingStop = setTimeout(() => this.stopTyping(), 5000);
+  }
+
+  stopTyping(): void {
+    if (this.typingStop) clearTimeout(this.typingStop);
+    this.typingStop = null;
+    if (this.typingSentAt) {
+      this.typingSentAt = 0;
+      void this.sendTyping(false);
+    }
+  }
+
+  private async sendTyping(typing: boolean): Promise<void> {
+    // Best effort: a refused typing bubble (window lapsed, Facebook down) is not worth an error.
+    await api.POST('/api/v1/enquiries/{id}/typing', { params: { path: { id: this.id } }, body: { typing } }).catch(() => undefined);
+  }
+
+  /** Marks the visitor's messages read (drops my unread count to 0). */
+  async markRead(): Promise<void> {
+    desk.markRead(this.id);
+    await api.POST('/api/v1/enquiries/{id}/read', { params: { path: { id: this.id } } }).catch(() => undefined);
+  }
+}
+
+/** The visitor's other enquiries with this business, newest first. */
+export async function earlierEnquiries(visitorId: string, exceptId: string): Promise<Schemas['EnquiryView'][]> {
+  const page = await getJson<{ items: Schemas['EnquiryView'][] }>('/api/v1/enquiries', {}, { visitor_id: visitorId, limit: 50 });
+  return page.items.filter((e) => e.id !== exceptId);
+}
+

@@ -60,6 +60,8 @@ async fn logging_in_sets_an_http_only_session_cookie_and_me_answers(backend: Bac
     assert_eq!(me["staff"]["availability"], "offline");
     assert_eq!(me["staff"]["capacity"], 5);
     assert_eq!(me["account"]["max_concurrent_visitors"], 200);
+    // A reloaded page learns its session's CSRF token again from /me.
+    assert_eq!(me["csrf_token"].as_str(), client.csrf.as_deref());
 
     assert_error(
         &app.anonymous().get("/api/v1/me").await,
@@ -347,6 +349,7 @@ async fn api_tokens_authenticate_until_revoked(backend: Backend) {
     let (status, me) = integration.get("/api/v1/me").await;
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["staff"]["id"], admin.staff_id.clone().unwrap());
+    assert!(me.get("csrf_token").is_none(), "{me}");
     // Bearer tokens are not ambient credentials: no CSRF token is needed.
     assert_eq!(
         integration

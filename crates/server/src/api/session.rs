@@ -103,7 +103,7 @@ pub async fn logout(
     caller: Caller,
     jar: CookieJar,
 ) -> ApiResult<(CookieJar, StatusCode)> {
-    if let Credential::Session { token_hash } = &caller.credential {
+    if let Credential::Session { token_hash, .. } = &caller.credential {
         state.store.delete_session(token_hash).await?;
     }
     let removal = Cookie::build((SESSION_COOKIE, "")).path("/").build();
@@ -114,6 +114,10 @@ pub async fn logout(
 pub struct MeResponse {
     pub staff: StaffView,
     pub account: AccountView,
+    /// For a browser session: the token to send as `X-CSRF-Token` on writes
+    /// (the same one the login answered). Absent for API tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
 }
 
 /// The caller's own staff record and account.
@@ -121,9 +125,14 @@ pub struct MeResponse {
     responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<MeResponse>> {
     let account = state.store.get_account(caller.account_id()).await?;
+    let csrf_token = match caller.credential {
+        Credential::Session { csrf_token, .. } => Some(csrf_token),
+        Credential::ApiToken { .. } => None,
+    };
     Ok(Json(MeResponse {
         staff: caller.staff.into(),
         account: account.into(),
+        csrf_token,
     }))
 }
 

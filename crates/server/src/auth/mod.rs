@@ -30,8 +30,15 @@ pub const SESSION_TOKEN_PREFIX: &str = "ods_";
 /// How the caller proved who they are.
 #[derive(Debug, Clone)]
 pub enum Credential {
-    Session { token_hash: String },
-    ApiToken { id: String },
+    /// A browser session; its CSRF token is given back by `GET /api/v1/me`
+    /// so a reloaded page can keep writing.
+    Session {
+        token_hash: String,
+        csrf_token: String,
+    },
+    ApiToken {
+        id: String,
+    },
 }
 
 /// An authenticated staff member.
@@ -96,7 +103,10 @@ impl FromRequestParts<AppState> for Caller {
             .map_err(|_| ApiError::Unauthenticated)?;
         Ok(Self {
             staff,
-            credential: Credential::Session { token_hash: hash },
+            credential: Credential::Session {
+                token_hash: hash,
+                csrf_token: session.csrf_token,
+            },
         })
     }
 }

@@ -85,3 +85,9 @@ export function splitRange(range: string): [string, string] {
   const [a, b] = range.split(/\s*[-–]\s*/);
   return [a ?? '', b ?? ''];
 }
+
+/** A 422's rule without the field name the server puts in front ("name: must be …" → "must be …"). */
+export function ruleOf(e: { field: string | null; message: string }): string {
+  const f = e.field;
+  return f && e.message.startsWith(`${f}: `) ? e.message.slice(f.length + 2) : e.message;
+}

@@ -106,7 +106,7 @@ describe('previews', () => {
     expect(previewOf({ kind: 'sticker' })).toBe('Sticker');
     expect(
       previewOf({ kind: 'attachment', attachments: [{ id: 'a', kind: 'image', status: 'stored' }] as Message['attachments'] }),
-    ).toBe('📎 Photo');
+    ).toBe('Photo');
     expect(previewOf({ kind: 'postback', text: 'Get started' })).toBe('Get started');
     expect(previewOf({ kind: 'text', text: '' })).toBeNull();
   });

@@ -49,7 +49,11 @@ export function chatFromApi(raw: Loose, previous?: ChatItem): ChatItem {
     window_ends_at: str(raw.window_ends_at),
     unread: num(raw.unread_count),
     last_text: lastText ?? previous?.last_text ?? null,
-    last_from: last ? (last.direction === 'inbound' ? 'visitor' : 'us') : (previous?.last_from ?? null),
+    last_from: last
+      ? last.direction === 'inbound'
+        ? 'visitor'
+        : 'us'
+      : (previous?.last_from ?? (num(raw.unread_count) > 0 ? 'visitor' : null)),
     last_at: lastAt,
     fresh: previous?.fresh ?? false,
   };
@@ -90,7 +94,24 @@ export function chatsWithMessage(chats: ChatItem[], message: Message, viewing: b
 
 /** The agent looked at the chat. */
 export function chatsRead(chats: ChatItem[], id: string): ChatItem[] {
-  return chats.map((c) => (c.id === id && (c.unread || c.fresh) ? { ...c, unread: 0, fresh: false } : c));
+  if (!chats.some((c) => c.id === id && (c.unread || c.fresh))) return chats;
+  return chats.map((c) => (c.id === id ? { ...c, unread: 0, fresh: false } : c));
+}
+
+/** The newest message of a chat as loaded (fills a preview the list item lacks). */
+export function chatsWithPreview(chats: ChatItem[], id: string, newest: Message): ChatItem[] {
+  const chat = chats.find((c) => c.id === id);
+  if (!chat || (chat.last_text && chat.last_at >= newest.sent_at)) return chats;
+  return chats.map((c) =>
+    c.id === id
+      ? {
+          ...c,
+          last_text: previewOf(newest) ?? c.last_text,
+          last_from: newest.direction === 'inbound' ? 'visitor' : 'us',
+          last_at: newest.sent_at > c.last_at ? newest.sent_at : c.last_at,
+        }
+      : c,
+  );
 }
 
 export function unreadTotal(chats: ChatItem[]): number {
@@ -106,7 +127,7 @@ export function previewOf(m: Partial<Message>): string | null {
   if (first) {
     const label = first.file_name || ATTACHMENT_LABELS[first.kind] || 'File';
     const more = (m.attachments?.length ?? 1) > 1 ? ` +${(m.attachments?.length ?? 1) - 1}` : '';
-    return `📎 ${label}${more}`;
+    return `${label}${more}`;
   }
   if (m.kind === 'postback') return 'Tapped a button';
   if (m.kind === 'referral') return 'Came from a link or ad';

@@ -39,6 +39,8 @@ export class Conversation {
 
   private offs: (() => void)[] = [];
   private typingSentAt = 0;
+  /** Facebook refused a typing bubble (blocked, window lapsed): don't keep asking. */
+  private typingRefused = false;
   private typingStop: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -48,7 +50,12 @@ export class Conversation {
     if (options.live) {
       const mine = (d: { enquiry_id?: string | null }) => d.enquiry_id === this.id;
       this.offs = [
-        live.on('message.created', (d) => mine(d) && this.take([normalizeMessage(d.message)])),
+        live.on('message.created', (d) => {
+          if (!mine(d)) return;
+          // The visitor wrote: a refused typing bubble may work again.
+          if (d.message.direction === 'inbound') this.typingRefused = false;
+          this.take([normalizeMessage(d.message)]);
+        }),
         live.on('message.updated', (d) => mine(d) && this.take([normalizeMessage(d.message)])),
         live.on('message.status', (d) => {
           if (!mine(d)) return;
@@ -192,6 +199,7 @@ export class Conversation {
 
   /** The agent is typing: tell the visitor at most every 8 s; stop after 5 s idle. */
   typing(): void {
+    if (this.typingRefused) return;
     const now = Date.now();
     if (now - this.typingSentAt > 8000) {
       this.typingSentAt = now;
@@ -212,7 +220,10 @@ export class Conversation {
 
   private async sendTyping(typing: boolean): Promise<void> {
     // Best effort: a refused typing bubble (window lapsed, Facebook down) is not worth an error.
-    await api.POST('/api/v1/enquiries/{id}/typing', { params: { path: { id: this.id } }, body: { typing } }).catch(() => undefined);
+    const result = await api
+      .POST('/api/v1/enquiries/{id}/typing', { params: { path: { id: this.id } }, body: { typing } })
+      .catch(() => null);
+    if (result && !result.response.ok) this.typingRefused = true;
   }
 
   /** Marks the visitor's messages read (drops my unread count to 0). */

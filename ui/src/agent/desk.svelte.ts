@@ -11,6 +11,7 @@ import { getJson, postJson } from './api';
 import {
   chatFromApi,
   chatsRead,
+  chatsWithPreview,
   chatsWithMessage,
   normalizeMessage,
   offerFromApi,
@@ -326,6 +327,11 @@ class Desk {
     this.chats = chatsRead(this.chats, id);
   }
 
+  preview(id: string, newest: Message): void {
+    const next = chatsWithPreview(this.chats, id, newest);
+    if (next !== this.chats) this.chats = next;
+  }
+
   /** An enquiry left my desk (closed, transferred, taken back). */
   private lose(enquiryId: string, why: string | null): void {
     const had = this.chats.some((c) => c.id === enquiryId);
@@ -407,6 +413,8 @@ class Desk {
       await postJson('/api/v1/offers/{id}/accept', { id });
       this.dropOffer(id);
       await this.loadChats();
+      if (o.first_text)
+        this.chats = this.chats.map((c) => (c.id === o.enquiry_id && !c.last_text ? { ...c, last_text: o.first_text, last_from: 'visitor' } : c));
       router.navigate(`/chats/${o.enquiry_id}`);
     } catch (e) {
       const current = this.offers.find((x) => x.id === id);

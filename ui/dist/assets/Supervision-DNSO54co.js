@@ -1,1 +1,0 @@
-import{B as e,G as t,H as n,O as r,W as i,et as a,j as o,k as s}from"./index-DsjRz1yQ.js";var c=o(`<section class="placeholder svelte-yp2zxa"><h1>Supervision</h1> <p class="muted">This screen is being built.</p> <span class="sr-only"> </span></section>`);function l(o,l){var u=c(),d=t(n(u),4),f=i(d,!0);a(u),e(e=>r(f,e),[()=>JSON.stringify(l.params)]),s(o,u)}export{l as default};

@@ -192,3 +192,40 @@ async fn shutdown_stops_the_server_and_run_returns_when_its_future_resolves() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn default_pictures_of_pages_and_visitors_are_served_by_the_emulator_itself() {
+    // Facebook's CDN cannot be reached offline: a browser showing a visitor's
+    // or Page's picture must find it on the emulator.
+    let emu = TestEmulator::start().await;
+    let page = emu.page("Acme Shop").await;
+    let visitor = emu
+        .control
+        .create_visitor(
+            &page.id,
+            &NewVisitor {
+                first_name: "Vera".into(),
+                last_name: "Visitor".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    for url in [&page.picture, &visitor.profile_pic] {
+        assert!(
+            url.starts_with(emu.url("_emulator/pictures/").as_str()),
+            "{url}"
+        );
+        let resp = emu.get(url.as_str()).await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "image/svg+xml");
+        assert!(resp.text().await.unwrap().starts_with("<svg"));
+    }
+    let svg = emu
+        .get(visitor.profile_pic.as_str())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(svg.contains(">VV</text>"), "{svg}");
+}

@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::types::*;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_emulator/", get(index))
         .route("/_emulator/chat/{page_id}/{psid}", get(chat))
         .route("/_emulator/files/{id}", get(file))
+        .route("/_emulator/pictures/{name}", get(picture))
         .route("/_emulator/overview", get(overview))
         .route("/_emulator/users", post(create_user))
         .route(
@@ -115,6 +117,55 @@ async fn file(State(state): State<AppState>, Path(id): Path<String>) -> Response
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// Where the emulator serves the default picture of a Page or visitor:
+/// Facebook's own CDN cannot be reached offline, so the emulator draws one.
+fn picture_url(state: &AppState, id: &str, name: &str) -> String {
+    let initials: String = name
+        .split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .filter(|c| c.is_alphanumeric())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase();
+    let mut url = state
+        .base_url
+        .join(&format!("_emulator/pictures/{id}.svg"))
+        .expect("a picture path joins the base URL");
+    url.query_pairs_mut().append_pair("initials", &initials);
+    url.to_string()
+}
+
+#[derive(Deserialize)]
+struct PictureQuery {
+    initials: Option<String>,
+}
+
+/// A round picture with initials on a colour picked from the id, as SVG.
+async fn picture(Path(name): Path<String>, Query(query): Query<PictureQuery>) -> Response {
+    const COLOURS: [&str; 6] = [
+        "#3b6fd8", "#2f9e6e", "#c2571a", "#8a4fd1", "#c23a6b", "#1f8a99",
+    ];
+    let id = name.trim_end_matches(".svg");
+    let hue = id
+        .bytes()
+        .fold(0usize, |acc, b| acc.wrapping_mul(31).wrapping_add(b.into()));
+    let colour = COLOURS[hue % COLOURS.len()];
+    let initials: String = query
+        .initials
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .take(2)
+        .collect();
+    let svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 100 100\" width=\"100\" height=\"100\">\
+         <rect width=\"100\" height=\"100\" fill=\"{colour}\"/>\
+         <text x=\"50\" y=\"50\" dy=\".35em\" text-anchor=\"middle\" font-family=\"sans-serif\" \
+         font-size=\"40\" fill=\"#fff\">{initials}</text></svg>"
+    );
+    ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
 }
 
 async fn overview(State(state): State<AppState>) -> Json<Overview> {
@@ -204,7 +255,7 @@ async fn create_page(State(state): State<AppState>, Json(req): Json<NewPage>) ->
     let page = Page {
         picture: req
             .picture
-            .unwrap_or_else(|| format!("https://scontent.xx.fbcdn.net/page/{id}.png")),
+            .unwrap_or_else(|| picture_url(&state, &id, &req.name)),
         id: id.clone(),
         name: req.name,
         roles: BTreeMap::new(),
@@ -273,9 +324,13 @@ async fn create_visitor(
         None => world.numeric_id(16),
     };
     let visitor = Visitor {
-        profile_pic: req
-            .profile_pic
-            .unwrap_or_else(|| format!("https://platform-lookaside.fbsbx.com/profile/{psid}.jpg")),
+        profile_pic: req.profile_pic.unwrap_or_else(|| {
+            picture_url(
+                &state,
+                &psid,
+                &format!("{} {}", req.first_name, req.last_name),
+            )
+        }),
         psid: psid.clone(),
         page_id,
         first_name: req.first_name,

@@ -3,6 +3,9 @@
 // chat-state.test.ts.
 import type { Message } from '../lib/live-events';
 
+export const DAY_MS = 86_400_000;
+export const HUMAN_AGENT_MS = 7 * DAY_MS;
+
 /** One chat of "My chats". */
 export interface ChatItem {
   id: string;
@@ -66,7 +69,7 @@ export function sortChats(chats: ChatItem[]): ChatItem[] {
 
 /** A message arrived (or was sent) in one of my chats: preview, unread count,
  *  window and order follow. `viewing`: the agent has this chat open and the tab visible. */
-export function chatsWithMessage(chats: ChatItem[], message: Message, viewing: boolean): ChatItem[] {
+export function chatsWithMessage(chats: ChatItem[], message: Message, viewing: boolean, windowMs = DAY_MS): ChatItem[] {
   const i = chats.findIndex((c) => c.id === message.enquiry_id);
   if (i < 0) return chats;
   const chat = chats[i]!;
@@ -81,10 +84,9 @@ export function chatsWithMessage(chats: ChatItem[], message: Message, viewing: b
     next.unread = viewing ? 0 : chat.unread + 1;
     next.fresh = !viewing;
     if (message.sent_at > chat.last_inbound_at) {
-      // The window restarts from the visitor's message; keep its length (24 h or 7 days).
-      const span = chat.window_ends_at ? Date.parse(chat.window_ends_at) - Date.parse(chat.last_inbound_at) : 86_400_000;
+      // The window restarts from the visitor's message: 24 hours, or 7 days with the Human Agent tag.
       next.last_inbound_at = message.sent_at;
-      next.window_ends_at = new Date(Date.parse(message.sent_at) + (Number.isFinite(span) ? span : 86_400_000)).toISOString();
+      next.window_ends_at = new Date(Date.parse(message.sent_at) + windowMs).toISOString();
     }
   }
   const out = [...chats];

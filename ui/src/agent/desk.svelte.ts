@@ -9,6 +9,8 @@ import { session } from '../lib/session.svelte';
 import { chime, notifyHidden } from './alerts';
 import { getJson, postJson } from './api';
 import {
+  DAY_MS,
+  HUMAN_AGENT_MS,
   chatFromApi,
   chatsRead,
   chatsWithPreview,
@@ -316,7 +318,7 @@ class Desk {
     const chat = this.chats.find((c) => c.id === message.enquiry_id);
     if (!chat) return;
     const viewing = this.viewing === chat.id && this.visible;
-    if (created) this.chats = chatsWithMessage(this.chats, message, viewing);
+    if (created) this.chats = chatsWithMessage(this.chats, message, viewing, this.channels[chat.channel_id]?.human_agent_tag ? HUMAN_AGENT_MS : DAY_MS);
     if (created && message.direction === 'inbound' && message.author === 'visitor' && !viewing) {
       chime('message');
       notifyHidden(chat.visitor_name, previewOf(message) ?? 'New message', `chat-${chat.id}`, () => router.navigate(`/chats/${chat.id}`));

@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use crate::api::conversation;
 use crate::api::{attachments, channels, enquiries, facebook_login};
-use crate::api::{destinations, health, offers, routing, session, staff, tokens};
+use crate::api::{destinations, health, offers, profile, routing, session, staff, tokens};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -52,7 +52,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::readyz))
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
-        .routes(routes!(session::me))
+        .routes(routes!(session::me, profile::update_me))
+        .routes(routes!(profile::change_password))
         .routes(routes!(session::set_availability))
         .routes(routes!(staff::list, staff::create))
         .routes(routes!(staff::get, staff::update, staff::delete))

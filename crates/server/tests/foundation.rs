@@ -22,6 +22,9 @@ on_both_backends!(
     bad_bodies_get_a_json_error_naming_the_problem,
     probes_request_ids_and_the_openapi_document,
     a_restart_keeps_every_record,
+    every_staff_member_edits_their_own_names,
+    changing_my_password_needs_the_current_one_and_ends_my_other_sessions,
+    an_admin_resetting_a_password_logs_that_person_out_everywhere,
 );
 
 async fn logging_in_sets_an_http_only_session_cookie_and_me_answers(backend: Backend) {
@@ -716,4 +719,129 @@ async fn a_restart_keeps_every_record(backend: Backend) {
     let (_, teams) = client.get("/api/v1/destinations").await;
     assert_eq!(teams["items"][0]["name"], "Sales");
     assert_eq!(teams["items"][0]["member_ids"], json!([agent]));
+}
+
+async fn every_staff_member_edits_their_own_names(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.new_account("Acme").await;
+    let agent = admin.staff_client("agent").await;
+    let (status, staff) = agent
+        .patch("/api/v1/me", json!({"display_name": "  Sam from Acme  "}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{staff}");
+    assert_eq!(staff["display_name"], "Sam from Acme");
+    assert_eq!(staff["first_name"], "Sam", "fields left out stay");
+    assert_eq!(
+        agent.get("/api/v1/me").await.1["staff"]["display_name"],
+        "Sam from Acme"
+    );
+    assert_error(
+        &agent.patch("/api/v1/me", json!({"first_name": " "})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("first_name"),
+    );
+    // Role and capacity are the admin's to set.
+    assert_eq!(
+        agent.patch("/api/v1/me", json!({"role": "admin"})).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(agent.get("/api/v1/me").await.1["staff"]["role"], "agent");
+}
+
+async fn changing_my_password_needs_the_current_one_and_ends_my_other_sessions(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.new_account("Acme").await;
+    let email = format!("agent-{}@acme.example", common::uuid());
+    admin.create_staff(&email, "agent").await;
+    let mut here = app.anonymous();
+    assert_eq!(
+        here.login(&email, "agent password 1").await.0,
+        StatusCode::OK
+    );
+    let mut elsewhere = app.anonymous();
+    assert_eq!(
+        elsewhere.login(&email, "agent password 1").await.0,
+        StatusCode::OK
+    );
+
+    assert_error(
+        &here
+            .put(
+                "/api/v1/me/password",
+                json!({"current_password": "not it at all", "new_password": "a brand new secret"}),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("current_password"),
+    );
+    assert_error(
+        &here
+            .put(
+                "/api/v1/me/password",
+                json!({"current_password": "agent password 1", "new_password": "short"}),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("new_password"),
+    );
+    assert_eq!(
+        here.put(
+            "/api/v1/me/password",
+            json!({"current_password": "agent password 1", "new_password": "a brand new secret"}),
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        here.get("/api/v1/me").await.0,
+        StatusCode::OK,
+        "this session stays"
+    );
+    assert_eq!(
+        elsewhere.get("/api/v1/me").await.0,
+        StatusCode::UNAUTHORIZED,
+        "the other session ended"
+    );
+    let mut again = app.anonymous();
+    assert_eq!(
+        again.login(&email, "agent password 1").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        again.login(&email, "a brand new secret").await.0,
+        StatusCode::OK
+    );
+}
+
+async fn an_admin_resetting_a_password_logs_that_person_out_everywhere(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.new_account("Acme").await;
+    let email = format!("agent-{}@acme.example", common::uuid());
+    let id = admin.create_staff(&email, "agent").await;
+    let mut agent = app.anonymous();
+    assert_eq!(
+        agent.login(&email, "agent password 1").await.0,
+        StatusCode::OK
+    );
+    let (status, body) = admin
+        .patch(
+            &format!("/api/v1/staff/{id}"),
+            json!({"password": "reset by the admin"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(agent.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        admin.get("/api/v1/me").await.0,
+        StatusCode::OK,
+        "the admin stays logged in"
+    );
+    assert_eq!(
+        agent.login(&email, "reset by the admin").await.0,
+        StatusCode::OK
+    );
 }

@@ -103,6 +103,29 @@ impl Store {
         tx.commit().await
     }
 
+    /// Ends every session of a staff member except `keep` (the caller's
+    /// own, when they changed their password themselves); returns how many.
+    #[tracing::instrument(skip(self, keep))]
+    pub async fn delete_staff_sessions(
+        &self,
+        account_id: &str,
+        staff_id: &str,
+        keep: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE account_id = $1 AND staff_id = $2 AND token_hash <> $3",
+        )
+        .bind(account_id)
+        .bind(staff_id)
+        .bind(keep.unwrap_or(""))
+        .execute(&mut *tx)
+        .await
+        .context("ending a staff member's sessions")?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
     /// Removes sessions that expired at or before `now`; returns how many.
     #[tracing::instrument(skip(self))]
     pub async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {

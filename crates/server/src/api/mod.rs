@@ -9,6 +9,7 @@ pub mod enquiries;
 pub mod facebook_login;
 pub mod health;
 pub mod offers;
+pub mod profile;
 pub mod routing;
 pub mod session;
 pub mod staff;

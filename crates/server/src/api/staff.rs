@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::views::{ListOf, StaffView};
-use crate::auth::{password, Admin};
+use crate::auth::{password, Admin, Credential};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
@@ -162,6 +162,18 @@ pub async fn update(
         state
             .store
             .set_staff_password(account_id, &id, &hash)
+            .await?;
+        // A reset password logs the person out everywhere (but the admin
+        // resetting their own keeps this session).
+        let keep = match &caller.credential {
+            Credential::Session { token_hash, .. } if caller.staff_id() == id => {
+                Some(token_hash.as_str())
+            }
+            _ => None,
+        };
+        state
+            .store
+            .delete_staff_sessions(account_id, &id, keep)
             .await?;
     }
     Ok(Json(staff.into()))

@@ -1,1 +1,0 @@
-import{G as e,K as t,O as n,U as r,V as i,j as a,k as o,tt as s}from"./index-FJZ_oyz7.js";var c=a(`<section class="placeholder svelte-yp2zxa"><h1>Supervision</h1> <p class="muted">This screen is being built.</p> <span class="sr-only"> </span></section>`);function l(a,l){var u=c(),d=t(r(u),4),f=e(d,!0);s(u),i(e=>n(f,e),[()=>JSON.stringify(l.params)]),o(a,u)}export{l as default};

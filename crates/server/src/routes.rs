@@ -13,7 +13,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use crate::api::conversation;
@@ -45,64 +45,96 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 struct ApiDoc;
 
 /// The API's routes (Facebook's callbacks aside, which have states of their
-/// own), not yet given the state: the document is read from them without one.
-fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(health::healthz))
-        .routes(routes!(health::readyz))
-        .routes(routes!(session::login))
-        .routes(routes!(session::logout))
-        .routes(routes!(session::me, profile::update_me))
-        .routes(routes!(profile::change_password))
-        .routes(routes!(session::set_availability))
-        .routes(routes!(staff::list, staff::create))
-        .routes(routes!(staff::get, staff::update, staff::delete))
-        .routes(routes!(tokens::list, tokens::create))
-        .routes(routes!(tokens::revoke))
-        .routes(routes!(destinations::list, destinations::create))
-        .routes(routes!(
+/// own), not yet given the state, each with the schemas it registers.
+fn route_list() -> Vec<UtoipaMethodRouter<AppState>> {
+    vec![
+        routes!(health::healthz),
+        routes!(health::readyz),
+        routes!(session::login),
+        routes!(session::logout),
+        routes!(session::me, profile::update_me),
+        routes!(profile::change_password),
+        routes!(session::set_availability),
+        routes!(staff::list, staff::create),
+        routes!(staff::get, staff::update, staff::delete),
+        routes!(tokens::list, tokens::create),
+        routes!(tokens::revoke),
+        routes!(destinations::list, destinations::create),
+        routes!(
             destinations::get,
             destinations::update,
             destinations::delete
-        ))
-        .routes(routes!(offers::list))
-        .routes(routes!(offers::accept))
-        .routes(routes!(offers::decline))
-        .routes(routes!(routing::missed))
-        .routes(routes!(routing::pick_up))
-        .routes(routes!(routing::routing_trace))
-        .routes(routes!(routing::simulate))
-        .routes(routes!(routing::preview))
-        .routes(routes!(
-            routing::account_settings,
-            routing::update_account_settings
-        ))
-        .routes(routes!(channels::list))
-        .routes(routes!(channels::get, channels::update, channels::delete))
-        .routes(routes!(channels::suspend))
-        .routes(routes!(channels::resume))
-        .routes(routes!(channels::check))
-        .routes(routes!(facebook_login::start))
-        .routes(routes!(facebook_login::callback))
-        .routes(routes!(facebook_login::popup_script))
-        .routes(routes!(facebook_login::get_login))
-        .routes(routes!(facebook_login::connect_pages))
-        .routes(routes!(enquiries::list))
-        .routes(routes!(enquiries::get))
-        .routes(routes!(enquiries::messages))
-        .routes(routes!(attachments::download))
-        .routes(routes!(conversation::send_text))
-        .routes({
+        ),
+        routes!(offers::list),
+        routes!(offers::accept),
+        routes!(offers::decline),
+        routes!(routing::missed),
+        routes!(routing::pick_up),
+        routes!(routing::routing_trace),
+        routes!(routing::simulate),
+        routes!(routing::preview),
+        routes!(routing::account_settings, routing::update_account_settings),
+        routes!(channels::list),
+        routes!(channels::get, channels::update, channels::delete),
+        routes!(channels::suspend),
+        routes!(channels::resume),
+        routes!(channels::check),
+        routes!(facebook_login::start),
+        routes!(facebook_login::callback),
+        routes!(facebook_login::popup_script),
+        routes!(facebook_login::get_login),
+        routes!(facebook_login::connect_pages),
+        routes!(enquiries::list),
+        routes!(enquiries::get),
+        routes!(enquiries::messages),
+        routes!(attachments::download),
+        routes!(conversation::send_text),
+        {
             let (schemas, paths, method) = routes!(conversation::send_file);
             let limit = DefaultBodyLimit::max(conversation::FILE_BODY_LIMIT);
             (schemas, paths, method.layer(limit))
+        },
+        routes!(conversation::mark_read),
+        routes!(conversation::typing),
+        routes!(conversation::close),
+        routes!(conversation::transfer),
+        routes!(conversation::my_enquiries),
+        routes!(crate::ws::events),
+    ]
+}
+
+/// The API's routes, not yet given the state: the document is read from
+/// them without one.
+fn routes() -> OpenApiRouter<AppState> {
+    route_list().into_iter().fold(
+        OpenApiRouter::with_openapi(ApiDoc::openapi()),
+        |router, route| router.routes(route),
+    )
+}
+
+/// Every schema the routes register, as `(component name, schema JSON)`,
+/// duplicates included: utoipa keeps one schema per name, silently, so the
+/// tests check that no two different schemas claim one name.
+pub fn registered_schemas() -> Vec<(String, String)> {
+    route_list()
+        .into_iter()
+        .flat_map(|(schemas, _, _)| schemas)
+        .chain(crate::webhooks::schemas())
+        .chain(crate::webhooks::deauthorize::schemas())
+        .chain(extra_schemas())
+        .map(|(name, schema)| {
+            let json = serde_json::to_string(&schema).expect("a schema serialises");
+            (name, json)
         })
-        .routes(routes!(conversation::mark_read))
-        .routes(routes!(conversation::typing))
-        .routes(routes!(conversation::close))
-        .routes(routes!(conversation::transfer))
-        .routes(routes!(conversation::my_enquiries))
-        .routes(routes!(crate::ws::events))
+        .collect()
+}
+
+/// Components the document carries beside the routes' own.
+fn extra_schemas() -> Vec<(
+    String,
+    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+)> {
+    Vec::new()
 }
 
 /// The OpenAPI document of every route the server serves, built without a

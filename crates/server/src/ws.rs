@@ -29,6 +29,7 @@ use crate::state::AppState;
 const REPLAY_BATCH: i64 = 500;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// The last sequence number the client saw; missed events are replayed.
     pub after: Option<i64>,

@@ -280,3 +280,54 @@ async fn the_committed_openapi_document_is_the_one_the_server_serves() {
     // And `omnidesk openapi` (the script's source) prints that document.
     assert_eq!(server::routes::openapi_json(), served);
 }
+
+/// utoipa keeps one schema per component name, silently: two Rust types of
+/// one name would make the document describe one of them wrongly.
+#[test]
+fn no_two_schemas_share_a_component_name() {
+    let mut seen = std::collections::BTreeMap::new();
+    let mut collisions = Vec::new();
+    for (name, schema) in server::routes::registered_schemas() {
+        match seen.get(&name) {
+            Some(earlier) if *earlier != schema => {
+                collisions.push(format!("{name}:\n  {earlier}\n  {schema}"));
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(name, schema);
+            }
+        }
+    }
+    assert!(
+        collisions.is_empty(),
+        "component names claimed by different schemas (rename one, e.g. \
+         #[schema(as = …)]):\n{}",
+        collisions.join("\n")
+    );
+    // The check saw every component of the document.
+    let doc: Value = serde_json::from_str(&server::routes::openapi_json()).unwrap();
+    for name in doc["components"]["schemas"].as_object().unwrap().keys() {
+        assert!(seen.contains_key(name), "{name} was not checked");
+    }
+}
+
+/// Query parameters are documented `in: query`, path parameters name a
+/// segment of the path.
+#[tokio::test]
+async fn every_parameter_is_where_the_server_reads_it() {
+    let doc: Value = serde_json::from_str(&server::routes::openapi_json()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    parameter["in"] == "path",
+                    in_path,
+                    "{method} {path}: parameter {name} is documented in {}",
+                    parameter["in"]
+                );
+            }
+        }
+    }
+}

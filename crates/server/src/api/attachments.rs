@@ -5,8 +5,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
-use tokio::io::AsyncReadExt;
+use tokio_util::io::ReaderStream;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -42,18 +41,9 @@ pub async fn download(
     let file = tokio::fs::File::open(state.files_dir().join(key))
         .await
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("opening stored file {key}: {e}")))?;
-    let stream = futures::stream::unfold(file, |mut file| async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    })
-    .boxed();
+    // ReaderStream keeps answering `None` once the file is read (a
+    // compressing layer polls past the end; a hand-rolled unfold panicked).
+    let stream = ReaderStream::with_capacity(file, 64 * 1024);
     let content_type = attachment
         .content_type
         .as_deref()

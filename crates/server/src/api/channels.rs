@@ -14,6 +14,7 @@ use serde_json::json;
 use store::Channel;
 use utoipa::ToSchema;
 
+use crate::api::schema;
 use crate::api::views::ListOf;
 use crate::auth::{Admin, Caller};
 use crate::channels::check::{self, CheckReport};
@@ -38,7 +39,7 @@ pub struct ChannelView {
     /// `facebook_messenger`.
     pub kind: String,
     pub name: String,
-    /// `active`, `suspended` or `disconnected`.
+    #[schema(value_type = schema::ChannelStatus)]
     pub status: String,
     /// Why the status last changed (e.g. "pages_messaging was revoked").
     pub status_reason: Option<String>,
@@ -48,10 +49,10 @@ pub struct ChannelView {
     /// App-scoped Facebook user id of the admin who connected it.
     pub connected_by: Option<String>,
     /// Routing settings in the API's form (see `PATCH`).
-    #[schema(value_type = Object)]
+    #[schema(value_type = schema::RoutingSettings)]
     pub routing: RoutingSettingsInput,
     /// Message settings: display name format, welcome and away messages.
-    #[schema(value_type = Object)]
+    #[schema(value_type = schema::MessageSettings)]
     pub messages: MessageSettings,
     #[schema(value_type = Option<String>)]
     pub last_check_at: Option<jiff::Timestamp>,
@@ -95,10 +96,10 @@ pub struct UpdateChannelRequest {
     /// 1–40 characters.
     pub name: Option<String>,
     /// Replaces the routing settings; resets the percentage split.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::RoutingSettings>)]
     pub routing: Option<RoutingSettingsInput>,
     /// Replaces the message settings (left-out fields take their defaults).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schema::MessageSettingsInput>)]
     pub messages: Option<MessageSettingsInput>,
 }
 

@@ -18,11 +18,13 @@ use messenger::graph::{AttachmentKind, SenderAction};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{
-    Enquiry, EnquiryStatus, Message, NewOutgoing, NewOutgoingAttachment, StoreError, TransferTarget,
+    Enquiry, EnquiryStatus, NewOutgoing, NewOutgoingAttachment, StoreError, TransferTarget,
 };
 use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 
+use crate::api::enquiries::MessageView;
+use crate::api::schema;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::events::Audience;
@@ -67,49 +69,6 @@ impl IntoResponse for ServeError {
 }
 
 type ServeResult<T> = Result<T, ServeError>;
-
-/// An outgoing or incoming message as agents see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MessageView {
-    pub id: String,
-    pub enquiry_id: Option<String>,
-    pub visitor_id: String,
-    pub channel_id: String,
-    /// `inbound` or `outbound`.
-    pub direction: String,
-    /// `visitor`, `staff`, `system` or `page`.
-    pub author: String,
-    pub staff_id: Option<String>,
-    /// `text` or `attachment` (outbound).
-    pub kind: String,
-    /// Exactly as sent, display-name prefix included.
-    pub text: Option<String>,
-    /// `queued`, `sending`, `sent`, `delivered`, `read` or `failed`.
-    pub status: String,
-    /// Facebook's reason when `failed`.
-    pub failure_reason: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
-    pub sent_at: Timestamp,
-}
-
-impl From<&Message> for MessageView {
-    fn from(m: &Message) -> Self {
-        Self {
-            id: m.id.clone(),
-            enquiry_id: m.enquiry_id.clone(),
-            visitor_id: m.visitor_id.clone(),
-            channel_id: m.channel_id.clone(),
-            direction: m.direction.clone(),
-            author: m.author.clone(),
-            staff_id: m.staff_id.clone(),
-            kind: m.kind.clone(),
-            text: m.text.clone(),
-            status: m.status.clone(),
-            failure_reason: m.failure_reason.clone(),
-            sent_at: m.sent_at,
-        }
-    }
-}
 
 /// The enquiry, loaded for an action by `caller`: 404 outside the account,
 /// 409 when closed, 403 for anyone but the assigned agent or an admin.
@@ -165,7 +124,7 @@ async fn queue(
     kind: &'static str,
     text: Option<String>,
     attachment: Option<NewOutgoingAttachment>,
-) -> ServeResult<Message> {
+) -> ServeResult<MessageView> {
     let message = state
         .store
         .enqueue_outgoing(
@@ -185,15 +144,16 @@ async fn queue(
         )
         .await?;
     state.wake.outbox.notify_one();
+    let view = MessageView::from(state.store.message_detail(message).await?);
     state
         .publish(
             caller.account_id(),
             Audience::Account,
             "message.created",
-            json!({"enquiry_id": enquiry.id, "message": MessageView::from(&message)}),
+            json!({"enquiry_id": enquiry.id, "visitor_id": enquiry.visitor_id, "message": view}),
         )
         .await;
-    Ok(message)
+    Ok(view)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -237,7 +197,7 @@ pub async fn send_text(
     .map_err(|e| ApiError::validation("text", e.to_string()))?;
     check_window(&state, &enquiry).await?;
     let message = queue(&state, &caller, &enquiry, "text", Some(text), None).await?;
-    Ok((StatusCode::CREATED, Json(MessageView::from(&message))))
+    Ok((StatusCode::CREATED, Json(message)))
 }
 
 /// Sends a file (multipart field `file`, at most 25 MB): image, audio and
@@ -271,7 +231,7 @@ pub async fn send_file(
         ApiError::validation("file", "send the file as a multipart part named `file`")
     })?;
     let message = queue(&state, &caller, &enquiry, "attachment", None, Some(file)).await?;
-    Ok((StatusCode::CREATED, Json(MessageView::from(&message))))
+    Ok((StatusCode::CREATED, Json(message)))
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
@@ -435,12 +395,14 @@ async fn sender_action(
 pub struct EnquiryStateView {
     pub id: String,
     /// `routing` after a transfer, `closed` after a close.
+    #[schema(value_type = schema::EnquiryStatus)]
     pub status: String,
     pub assigned_staff_id: Option<String>,
     pub destination_id: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub closed_at: Option<Timestamp>,
     pub closed_by: Option<String>,
+    #[schema(value_type = Option<schema::CloseReason>)]
     pub close_reason: Option<String>,
 }
 

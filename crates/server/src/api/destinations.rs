@@ -24,6 +24,7 @@ pub struct CreateDestinationRequest {
     /// 5–600 seconds (default 30).
     pub offer_timeout_secs: Option<u32>,
     /// `ring_all` (default) or `longest_idle`.
+    #[schema(value_type = Option<crate::api::schema::DistributionStrategy>)]
     pub strategy: Option<String>,
     /// Staff ids, in order.
     #[serde(default)]

@@ -10,6 +10,7 @@ use serde_json::Value;
 use store::{EnquiryFilter, EnquiryStatus, MessageDetail};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::schema;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
@@ -30,7 +31,7 @@ pub struct VisitorView {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub picture_url: Option<String>,
-    /// `pending`, `fetched` or `unavailable`.
+    #[schema(value_type = schema::ProfileStatus)]
     pub profile_status: String,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_inbound_at: Option<Timestamp>,
@@ -61,7 +62,7 @@ pub struct EnquiryView {
     pub id: String,
     pub channel_id: String,
     pub visitor_id: String,
-    /// `queued`, `routing`, `offered`, `active`, `missed` or `closed`.
+    #[schema(value_type = schema::EnquiryStatus)]
     pub status: String,
     pub assigned_staff_id: Option<String>,
     pub destination_id: Option<String>,
@@ -78,6 +79,7 @@ pub struct EnquiryView {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub closed_at: Option<Timestamp>,
     pub closed_by: Option<String>,
+    #[schema(value_type = Option<schema::CloseReason>)]
     pub close_reason: Option<String>,
 }
 
@@ -120,7 +122,7 @@ pub struct AttachmentView {
     pub id: String,
     /// `image`, `audio`, `video`, `file`, `sticker`, `fallback`, …
     pub kind: String,
-    /// `pending` (downloading), `stored`, `failed`, `too_large` or `remote` (a link).
+    #[schema(value_type = schema::AttachmentStatus)]
     pub status: String,
     pub content_type: Option<String>,
     pub file_name: Option<String>,
@@ -174,12 +176,12 @@ pub struct MessageView {
     pub channel_id: String,
     pub visitor_id: String,
     pub enquiry_id: Option<String>,
-    /// `inbound` or `outbound`.
+    #[schema(value_type = schema::MessageDirection)]
     pub direction: String,
-    /// `visitor`, `staff`, `system` (welcome/away) or `page` (Facebook's Page inbox).
+    #[schema(value_type = schema::MessageAuthor)]
     pub author: String,
     pub staff_id: Option<String>,
-    /// `text`, `attachment`, `sticker`, `postback`, `quick_reply`, `referral`, `optin`, `unknown`.
+    #[schema(value_type = schema::MessageKind)]
     pub kind: String,
     /// The text as shown (the latest edit; a postback's button title).
     pub text: Option<String>,
@@ -190,7 +192,7 @@ pub struct MessageView {
     pub reply_to_external_id: Option<String>,
     pub external_id: Option<String>,
     pub standby: bool,
-    /// Inbound: `received`. Outbound: `queued`, `sending`, `sent`, `delivered`, `read`, `failed`.
+    #[schema(value_type = schema::MessageStatus)]
     pub status: String,
     pub failure_code: Option<String>,
     pub failure_reason: Option<String>,
@@ -268,9 +270,10 @@ pub struct Page<T: ToSchema> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListEnquiriesQuery {
-    /// `queued`, `routing`, `offered`, `active`, `missed` or `closed`.
+    #[param(value_type = Option<schema::EnquiryStatus>)]
     pub status: Option<String>,
     pub channel_id: Option<String>,
     /// The assigned agent.
@@ -283,6 +286,7 @@ pub struct ListEnquiriesQuery {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// `next_cursor` of the previous page.

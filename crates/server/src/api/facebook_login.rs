@@ -34,7 +34,7 @@ pub struct LoginStarted {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PermissionView {
     pub permission: String,
-    /// `granted`, `declined`, `expired` or `missing`.
+    #[schema(value_type = crate::api::schema::PermissionStatus)]
     pub status: String,
     /// The consent-screen toggle that grants it.
     pub toggle: Option<&'static str>,
@@ -58,7 +58,7 @@ pub struct LoginPageView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoginView {
     pub id: String,
-    /// `started`, `authorized`, `used` or `failed`.
+    #[schema(value_type = crate::api::schema::FacebookLoginStatus)]
     pub status: String,
     pub error: Option<String>,
     /// The four permissions the product needs and their status.
@@ -159,6 +159,7 @@ pub async fn start(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
     pub state: Option<String>,
     pub code: Option<String>,

@@ -11,6 +11,7 @@ pub mod health;
 pub mod offers;
 pub mod profile;
 pub mod routing;
+pub mod schema;
 pub mod session;
 pub mod staff;
 pub mod tokens;

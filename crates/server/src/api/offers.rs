@@ -23,7 +23,7 @@ pub struct OfferView {
     pub staff_id: String,
     /// The destination offered through (none for a sticky offer outside the rule).
     pub destination_id: Option<String>,
-    /// `open`, `accepted`, `declined`, `expired`, `withdrawn` or `taken`.
+    #[schema(value_type = crate::api::schema::OfferStatus)]
     pub status: String,
     /// Offered because this agent served the visitor before.
     pub via_sticky: bool,
@@ -60,6 +60,7 @@ pub struct AssignmentView {
     pub visitor_id: String,
     pub staff_id: Option<String>,
     /// `active`.
+    #[schema(value_type = crate::api::schema::EnquiryStatus)]
     pub status: String,
     #[schema(value_type = Option<String>)]
     pub assigned_at: Option<Timestamp>,

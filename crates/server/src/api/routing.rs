@@ -234,6 +234,7 @@ pub async fn simulate(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PreviewQuery {
     /// The first day of the week to show (`YYYY-MM-DD`); today when absent.
     pub start: Option<String>,

@@ -138,7 +138,7 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AvailabilityRequest {
-    /// `available`, `away` or `offline`.
+    #[schema(value_type = crate::api::schema::Availability)]
     pub availability: String,
 }
 

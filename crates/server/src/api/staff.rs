@@ -19,7 +19,7 @@ pub struct CreateStaffRequest {
     pub email: String,
     /// At least 10 characters.
     pub password: String,
-    /// `admin` or `agent`.
+    #[schema(value_type = crate::api::schema::Role)]
     pub role: String,
     pub first_name: String,
     pub last_name: String,
@@ -34,6 +34,7 @@ pub struct CreateStaffRequest {
 pub struct UpdateStaffRequest {
     pub email: Option<String>,
     pub password: Option<String>,
+    #[schema(value_type = Option<crate::api::schema::Role>)]
     pub role: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,

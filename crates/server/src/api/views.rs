@@ -10,15 +10,13 @@ use utoipa::ToSchema;
 pub struct StaffView {
     pub id: String,
     pub email: String,
-    /// `admin` or `agent`.
-    #[schema(value_type = String, example = "agent")]
+    #[schema(value_type = crate::api::schema::Role)]
     pub role: domain::staff::Role,
     pub first_name: String,
     pub last_name: String,
     /// The name shown to visitors when the channel's format is `display_name`.
     pub display_name: String,
-    /// `available`, `away` or `offline`.
-    #[schema(value_type = String, example = "available")]
+    #[schema(value_type = crate::api::schema::Availability)]
     pub availability: domain::staff::Availability,
     /// How many enquiries this person serves at once.
     pub capacity: i64,
@@ -99,8 +97,7 @@ pub struct DestinationView {
     pub name: String,
     /// Seconds an offer waits for acceptance before routing moves on.
     pub offer_timeout_secs: i64,
-    /// `ring_all` or `longest_idle`.
-    #[schema(value_type = String, example = "ring_all")]
+    #[schema(value_type = crate::api::schema::DistributionStrategy)]
     pub strategy: domain::staff::DistributionStrategy,
     /// Staff members of the team, in order.
     pub member_ids: Vec<String>,

@@ -31,6 +31,15 @@ fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(deauthorize))
 }
 
+/// The schemas the route registers (for the document's collision check).
+pub fn schemas() -> Vec<(
+    String,
+    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+)> {
+    let route: utoipa_axum::router::UtoipaMethodRouter<AppState> = routes!(deauthorize);
+    route.0
+}
+
 /// The route's part of the OpenAPI document (no state needed).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().split_for_parts().1

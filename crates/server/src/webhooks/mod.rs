@@ -43,6 +43,15 @@ fn routes() -> OpenApiRouter<WebhookState> {
     OpenApiRouter::new().routes(routes!(handshake, receive))
 }
 
+/// The schemas the routes register (for the document's collision check).
+pub fn schemas() -> Vec<(
+    String,
+    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+)> {
+    let route: utoipa_axum::router::UtoipaMethodRouter<WebhookState> = routes!(handshake, receive);
+    route.0
+}
+
 /// The routes' part of the OpenAPI document (no state needed).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().split_for_parts().1

@@ -1,0 +1,58 @@
+// An enquiry's routing trace as a readable timeline:
+// "offered to Sam (Sales) — timed out after 30 s — failed over to Support — accepted by Sasha".
+import type { Schemas } from '../api';
+import { directory } from '../data.svelte';
+import { duration } from '../format';
+import { missedReason, names, stepText, TRIGGER, type Outcome, type Step } from '../routingText';
+
+export type Trace = Schemas['RoutingTraceResponse'];
+export type TimelineItem = { at: string; kind: 'offer' | 'missed' | 'accepted' | 'ended' | 'info'; text: string; detail?: string[] };
+
+const person = (id: string | null | undefined) => directory.personName(id);
+const team = (id: string | null | undefined) => (id ? directory.destinationName(id) : null);
+
+export function timeline(trace: Trace): TimelineItem[] {
+  const items: TimelineItem[] = [];
+  let lastDestination: string | null = null;
+  for (const d of trace.decisions) {
+    const outcome = d.outcome as unknown as Outcome;
+    const steps = d.steps as unknown as Step[];
+    const trigger = TRIGGER[d.trigger] ?? d.trigger;
+    if (outcome.outcome === 'offer') {
+      const where = team(outcome.destination);
+      const moved = lastDestination && where && where !== lastDestination;
+      const who = names(outcome.agents);
+      const text = moved
+        ? `Failed over to ${where}: offered to ${who}`
+        : `Offered to ${who}${where ? ` (${where})` : ''}${outcome.via_sticky ? ' — sticky routing, they served this visitor before' : ''}`;
+      items.push({ at: d.at, kind: 'offer', text, detail: [`${trigger}.`, ...steps.map(stepText)] });
+      lastDestination = where ?? lastDestination;
+    } else {
+      items.push({ at: d.at, kind: 'missed', text: `Missed: ${missedReason(outcome.reason)}`, detail: [`${trigger}.`, ...steps.map(stepText)] });
+    }
+  }
+  for (const o of trace.offers) {
+    if (!o.resolved_at) continue;
+    const who = person(o.staff_id);
+    const where = team(o.destination_id);
+    const label = `${who}${where ? ` (${where})` : ''}`;
+    const waited = duration(new Date(o.resolved_at).getTime() - new Date(o.created_at).getTime());
+    const text: Record<string, string> = {
+      accepted: `Accepted by ${label}`,
+      expired: `${label} did not answer — timed out after ${waited}`,
+      declined: `${label} declined after ${waited}`,
+      withdrawn: `Offer to ${label} withdrawn (they became unavailable or the enquiry moved on)`,
+      taken: `Offer to ${label} ended: someone else accepted`,
+    };
+    items.push({ at: o.resolved_at, kind: o.status === 'accepted' ? 'accepted' : 'ended', text: text[o.status] ?? `Offer to ${label}: ${o.status}` });
+  }
+  return items.sort((a, b) => a.at.localeCompare(b.at) || (a.kind === 'offer' ? 1 : -1));
+}
+
+/** The whole story in one line. */
+export function summary(items: TimelineItem[]): string {
+  return items
+    .filter((i) => i.kind !== 'info')
+    .map((i) => i.text.replace(/^./, (c) => c.toLowerCase()))
+    .join(' — ');
+}

@@ -271,18 +271,39 @@ async fn files_are_uploaded_to_messenger_and_over_25_mb_is_refused(backend: Back
     };
     let url = desk.app.url(&format!("/api/v1/enquiries/{enquiry}/files"));
     let http = reqwest::Client::new();
+    let invoice = [b"%PDF-1.4 invoice ".as_slice(), &[b'x'; 4096]].concat();
     let response = http
         .post(&url)
         .bearer_auth(&desk.token)
-        .multipart(upload(
-            b"%PDF-1.4 invoice".to_vec(),
-            "invoice.pdf",
-            "application/pdf",
-        ))
+        .multipart(upload(invoice.clone(), "invoice.pdf", "application/pdf"))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
+    let sent: Value = response.json().await.unwrap();
+    // The agent's browser downloads it again, asking for compression as
+    // browsers do: the whole file arrives (gzip), and unchanged without.
+    let download = desk
+        .app
+        .url(sent["attachments"][0]["download_url"].as_str().unwrap());
+    let gzipped = http
+        .get(&download)
+        .bearer_auth(&desk.token)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.status(), StatusCode::OK);
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let body = gzipped.bytes().await.expect("the whole compressed body");
+    assert_eq!(&body[..2], [0x1f, 0x8b], "gzip data");
+    let plain = http
+        .get(&download)
+        .bearer_auth(&desk.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.bytes().await.unwrap(), invoice);
     let items = eventually("the file", || {
         let fb = desk.app.fb();
         let psid = psid.clone();

@@ -75,11 +75,13 @@ test('close: the chat leaves my list; the visitor\'s earlier enquiry is one clic
 
   // The visitor comes back: a new enquiry; the first is in "Earlier enquiries".
   await takeChat(page, visitor, 'Question number two');
-  await page.getByRole('button', { name: 'Earlier enquiries' }).click();
+  const panel = page.getByRole('complementary', { name: 'About the visitor' });
+  await expect(panel.getByRole('listitem')).toHaveCount(1);
+  await expect(panel.getByRole('listitem')).toContainText('closed');
+  await panel.getByRole('listitem').getByRole('button').click();
   const dialog = page.getByRole('dialog', { name: /Earlier enquiries/ });
-  await expect(dialog).toBeVisible();
-  await dialog.getByRole('button', { name: /Closed/ }).first().click();
   await expect(dialog.getByLabel('Transcript')).toContainText('Question number one');
+  await expect(dialog.getByLabel('Transcript')).not.toContainText('Question number two');
   await expect(dialog.getByRole('textbox')).toHaveCount(0);
 });
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../lib/live-events';
 import {
+  HUMAN_AGENT_MS,
   chatFromApi,
   chatsRead,
+  chatsWithPreview,
   chatsWithMessage,
   mergeMessages,
   normalizeMessage,
@@ -124,5 +126,20 @@ describe('offers', () => {
     expect(offers[0]).toMatchObject({ visitor_name: 'Vera', channel_name: 'Shop' });
     offers = offersWith(offers, offerFromApi({ id: 'o2', enquiry_id: 'e2', deadline_at: 'x', created_at: '2026-01-01T10:01:00Z' }));
     expect(offers.map((o) => o.id)).toEqual(['o2', 'o1']);
+  });
+});
+
+describe('windows and previews', () => {
+  it('a visitor message restarts the 7-day window on a Human Agent channel', () => {
+    const chats = chatsWithMessage([chat('1', '2026-01-01T10:00:00Z')], msg('m', '2026-01-03T10:00:00Z', { enquiry_id: '1' }), true, HUMAN_AGENT_MS);
+    expect(chats[0]!.window_ends_at).toBe('2026-01-10T10:00:00.000Z');
+    expect(chats[0]!.unread).toBe(0);
+  });
+  it('fills a missing preview from the loaded conversation, once', () => {
+    const chats = [chat('1', '2026-01-01T10:00:00Z')];
+    const next = chatsWithPreview(chats, '1', msg('m', '2026-01-01T10:01:00Z', { enquiry_id: '1', text: 'latest' }));
+    expect(next[0]).toMatchObject({ last_text: 'latest', last_from: 'visitor' });
+    expect(chatsWithPreview(next, '1', msg('m', '2026-01-01T10:01:00Z', { enquiry_id: '1', text: 'latest' }))).toBe(next);
+    expect(chatsRead(next, '1')).toBe(next);
   });
 });

@@ -6,7 +6,10 @@ class Clock {
 
   /** Ticks every second while someone uses it (call in an $effect; returns the release). */
   use(): () => void {
-    if (this.users++ === 0) this.timer = setInterval(() => (this.now = Date.now()), 1000);
+    if (this.users++ === 0) {
+      this.now = Date.now();
+      this.timer = setInterval(() => (this.now = Date.now()), 1000);
+    }
     return () => {
       if (--this.users === 0 && this.timer) {
         clearInterval(this.timer);

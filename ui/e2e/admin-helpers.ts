@@ -73,3 +73,28 @@ export async function apiGet<T>(page: Page, path: string): Promise<T> {
   expect(res.ok(), `${path} answered ${res.status()}`).toBeTruthy();
   return (await res.json()) as T;
 }
+
+/** An agent acting through the API in their own session (no browser): availability and offers. */
+export async function agentSession(baseURL: string, email: string, password: string) {
+  const { request } = await import('@playwright/test');
+  const ctx = await request.newContext({ baseURL });
+  const res = await ctx.post('/api/v1/auth/login', { data: { email, password } });
+  expect(res.ok(), `login ${email}: ${res.status()}`).toBeTruthy();
+  const csrf = ((await res.json()) as { csrf_token: string }).csrf_token;
+  const headers = { 'X-CSRF-Token': csrf };
+  return {
+    async availability(availability: 'available' | 'away' | 'offline') {
+      const r = await ctx.put('/api/v1/me/availability', { data: { availability }, headers });
+      expect(r.ok(), `availability: ${r.status()} ${await r.text()}`).toBeTruthy();
+    },
+    async openOffers(): Promise<{ id: string; enquiry_id: string }[]> {
+      const r = await ctx.get('/api/v1/offers');
+      return ((await r.json()) as { items: { id: string; enquiry_id: string; status: string }[] }).items.filter((o) => o.status === 'open');
+    },
+    async accept(offerId: string) {
+      const r = await ctx.post(`/api/v1/offers/${offerId}/accept`, { headers });
+      expect(r.ok(), `accept: ${r.status()} ${await r.text()}`).toBeTruthy();
+    },
+    dispose: () => ctx.dispose(),
+  };
+}

@@ -6,7 +6,14 @@ import { duration } from '../format';
 import { missedReason, names, stepText, TRIGGER, type Outcome, type Step } from '../routingText';
 
 export type Trace = Schemas['RoutingTraceResponse'];
-export type TimelineItem = { at: string; kind: 'offer' | 'missed' | 'accepted' | 'ended' | 'info'; text: string; detail?: string[] };
+export type TimelineItem = {
+  at: string;
+  kind: 'offer' | 'missed' | 'accepted' | 'ended' | 'info';
+  text: string;
+  /** The few words the one-line summary uses (none: left out of it). */
+  short?: string;
+  detail?: string[];
+};
 
 const person = (id: string | null | undefined) => directory.personName(id);
 const team = (id: string | null | undefined) => (id ? directory.destinationName(id) : null);
@@ -25,10 +32,12 @@ export function timeline(trace: Trace): TimelineItem[] {
       const text = moved
         ? `Failed over to ${where}: offered to ${who}`
         : `Offered to ${who}${where ? ` (${where})` : ''}${outcome.via_sticky ? ' — sticky routing, they served this visitor before' : ''}`;
-      items.push({ at: d.at, kind: 'offer', text, detail: [`${trigger}.`, ...steps.map(stepText)] });
+      const short = moved ? `failed over to ${where} — offered to ${who}` : `offered to ${who}${where ? ` (${where})` : ''}${outcome.via_sticky ? ' (sticky)' : ''}`;
+      items.push({ at: d.at, kind: 'offer', text, short, detail: [`${trigger}.`, ...steps.map(stepText)] });
       lastDestination = where ?? lastDestination;
     } else {
-      items.push({ at: d.at, kind: 'missed', text: `Missed: ${missedReason(outcome.reason)}`, detail: [`${trigger}.`, ...steps.map(stepText)] });
+      const text = `Missed: ${missedReason(outcome.reason)}`;
+      items.push({ at: d.at, kind: 'missed', text, short: `missed (${missedReason(outcome.reason)})`, detail: [`${trigger}.`, ...steps.map(stepText)] });
     }
   }
   for (const o of trace.offers) {
@@ -44,15 +53,26 @@ export function timeline(trace: Trace): TimelineItem[] {
       withdrawn: `Offer to ${label} withdrawn (they became unavailable or the enquiry moved on)`,
       taken: `Offer to ${label} ended: someone else accepted`,
     };
-    items.push({ at: o.resolved_at, kind: o.status === 'accepted' ? 'accepted' : 'ended', text: text[o.status] ?? `Offer to ${label}: ${o.status}` });
+    const short: Record<string, string> = {
+      accepted: `accepted by ${who}`,
+      expired: `timed out after ${waited}`,
+      declined: `declined by ${who}`,
+    };
+    items.push({
+      at: o.resolved_at,
+      kind: o.status === 'accepted' ? 'accepted' : 'ended',
+      text: text[o.status] ?? `Offer to ${label}: ${o.status}`,
+      short: short[o.status],
+    });
   }
   return items.sort((a, b) => a.at.localeCompare(b.at) || (a.kind === 'offer' ? 1 : -1));
 }
 
 /** The whole story in one line. */
 export function summary(items: TimelineItem[]): string {
-  return items
-    .filter((i) => i.kind !== 'info')
-    .map((i) => i.text.replace(/^./, (c) => c.toLowerCase()))
+  const line = items
+    .map((i) => i.short)
+    .filter(Boolean)
     .join(' — ');
+  return line.replace(/^./, (c) => c.toUpperCase());
 }

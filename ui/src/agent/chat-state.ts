@@ -192,7 +192,7 @@ export function mergeMessages(list: Message[], incoming: Message[]): Message[] {
 /** An outbox status change (`message.status`) onto the message it names. */
 export function withStatus(
   list: Message[],
-  change: { message_id: string; status: string; failure_reason: string | null },
+  change: { message_id: string; status: Message['status']; failure_reason: string | null },
 ): Message[] {
   const at = list.findIndex((m) => m.id === change.message_id);
   if (at < 0) return list;

@@ -464,7 +464,7 @@ class Desk {
 
   private onAvailability(d: Loose): void {
     const id = typeof d.staff_id === 'string' ? d.staff_id : null;
-    const availability = typeof d.availability === 'string' ? d.availability : null;
+    const availability = d.availability === 'available' || d.availability === 'away' || d.availability === 'offline' ? d.availability : null;
     if (!id || !availability) return;
     if (id === this.me && session.staff && session.staff.availability !== availability) {
       session.updateStaff({ ...session.staff, availability });

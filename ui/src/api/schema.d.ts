@@ -849,6 +849,34 @@ export interface components {
             max_concurrent_visitors: number;
             name: string;
         };
+        /** @description A destination of alternative routing: tried in the order given. */
+        AlternativeDestination: {
+            /** @description A destination id. */
+            id: string;
+        };
+        /**
+         * @description Alternative routing: 1–5 destinations, the first that can take the
+         *     enquiry gets it; on timeout or when nobody is available, the next.
+         */
+        AlternativeRouting: {
+            destinations: components["schemas"]["AlternativeDestination"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            rule: "alternative";
+            /**
+             * @description Offer the agent who served the visitor before first, when they can take it.
+             * @default false
+             */
+            sticky: boolean;
+            /**
+             * @description IANA time zone of the channel (default `UTC`).
+             * @default UTC
+             * @example Europe/Berlin
+             */
+            time_zone: string;
+        };
         /** @description An API token (its secret is shown once, at creation). */
         ApiTokenView: {
             /** Format: date-time */
@@ -869,9 +897,15 @@ export interface components {
             enquiry_id: string;
             staff_id?: string | null;
             /** @description `active`. */
-            status: string;
+            status: components["schemas"]["EnquiryStatus"];
             visitor_id: string;
         };
+        /**
+         * @description `pending` (downloading), `stored` (served at `download_url`), `failed`,
+         *      `too_large` or `remote` (a link, see `url`).
+         * @enum {string}
+         */
+        AttachmentStatus: "pending" | "stored" | "failed" | "too_large" | "remote";
         /** @description A file or link of a message. */
         AttachmentView: {
             content_type?: string | null;
@@ -883,15 +917,24 @@ export interface components {
             kind: string;
             /** Format: int64 */
             size_bytes?: number | null;
-            /** @description `pending` (downloading), `stored`, `failed`, `too_large` or `remote` (a link). */
-            status: string;
+            status: components["schemas"]["AttachmentStatus"];
             /** @description The original URL of links (`remote`); media is served by `download_url`. */
             url?: string | null;
         };
+        /**
+         * @description A staff member's availability.
+         * @enum {string}
+         */
+        Availability: "available" | "away" | "offline";
         AvailabilityRequest: {
-            /** @description `available`, `away` or `offline`. */
-            availability: string;
+            availability: components["schemas"]["Availability"];
         };
+        /**
+         * @description `active` (taking enquiries), `suspended` by an admin, or
+         *      `disconnected` (the Page's access was lost; see `status_reason`).
+         * @enum {string}
+         */
+        ChannelStatus: "active" | "suspended" | "disconnected";
         /** @description A channel as the API shows it. Its Page token is never part of it. */
         ChannelView: {
             /** @description App-scoped Facebook user id of the admin who connected it. */
@@ -904,13 +947,12 @@ export interface components {
             last_check?: Record<string, never> | null;
             last_check_at?: string | null;
             /** @description Message settings: display name format, welcome and away messages. */
-            messages: Record<string, never>;
+            messages: components["schemas"]["MessageSettings"];
             name: string;
             page: components["schemas"]["PageView"];
             /** @description Routing settings in the API's form (see `PATCH`). */
-            routing: Record<string, never>;
-            /** @description `active`, `suspended` or `disconnected`. */
-            status: string;
+            routing: components["schemas"]["RoutingSettings"];
+            status: components["schemas"]["ChannelStatus"];
             status_changed_at: string;
             /** @description Why the status last changed (e.g. "pages_messaging was revoked"). */
             status_reason?: string | null;
@@ -944,6 +986,11 @@ export interface components {
             /** @description `token`, `permission:pages_messaging`, `subscription:messages`, … */
             step: string;
         };
+        /**
+         * @description Why an enquiry was closed: by an agent, or its channel was deleted.
+         * @enum {string}
+         */
+        CloseReason: "agent" | "channel_deleted";
         ConnectPagesRequest: {
             /** @description Message settings for the new channels; default texts otherwise. */
             messages?: Record<string, never> | null;
@@ -977,8 +1024,7 @@ export interface components {
              * @description 5–600 seconds (default 30).
              */
             offer_timeout_secs?: number | null;
-            /** @description `ring_all` (default) or `longest_idle`. */
-            strategy?: string | null;
+            strategy?: null | components["schemas"]["DistributionStrategy"];
         };
         CreateStaffRequest: {
             /**
@@ -993,8 +1039,7 @@ export interface components {
             last_name: string;
             /** @description At least 10 characters. */
             password: string;
-            /** @description `admin` or `agent`. */
-            role: string;
+            role: components["schemas"]["Role"];
         };
         CreateTokenRequest: {
             /** @description What the token is for, 1–60 characters. */
@@ -1006,6 +1051,21 @@ export interface components {
             /** @description The bearer token. It is shown only now; omnidesk keeps only its hash. */
             secret: string;
             token: components["schemas"]["ApiTokenView"];
+        };
+        /**
+         * @description One date's hours instead of the weekly ones: `{"date": "2026-12-25",
+         *     "closed": true}` or `{"date": "2026-12-24", "hours": ["09:00-13:00"]}`.
+         */
+        DateException: {
+            /** @description Closed all day. */
+            closed?: boolean;
+            /**
+             * Format: date
+             * @example 2026-12-25
+             */
+            date: string;
+            /** @description `HH:MM-HH:MM` ranges open on that date. */
+            hours?: string[];
         };
         /** @description A destination: a team of staff members that enquiries are routed to. */
         DestinationView: {
@@ -1020,14 +1080,22 @@ export interface components {
              * @description Seconds an offer waits for acceptance before routing moves on.
              */
             offer_timeout_secs: number;
-            /**
-             * @description `ring_all` or `longest_idle`.
-             * @example ring_all
-             */
-            strategy: string;
+            strategy: components["schemas"]["DistributionStrategy"];
             /** Format: date-time */
             updated_at: string;
         };
+        /**
+         * @description How a staff reply is titled for the visitor: as typed (`none`), with
+         *      the staff member's first name (`first_name`, default) or their display
+         *      name (`display_name`), e.g. `Ann: hello`.
+         * @enum {string}
+         */
+        DisplayNameFormat: "none" | "first_name" | "display_name";
+        /**
+         * @description How a destination offers an enquiry to its members.
+         * @enum {string}
+         */
+        DistributionStrategy: "ring_all" | "longest_idle";
         /** @description One edit: the text before and after. */
         EditView: {
             /** Format: date-time */
@@ -1050,22 +1118,29 @@ export interface components {
         /** @description An enquiry after close or transfer. */
         EnquiryStateView: {
             assigned_staff_id?: string | null;
-            close_reason?: string | null;
+            close_reason?: null | components["schemas"]["CloseReason"];
             /** Format: date-time */
             closed_at?: string | null;
             closed_by?: string | null;
             destination_id?: string | null;
             id: string;
             /** @description `routing` after a transfer, `closed` after a close. */
-            status: string;
+            status: components["schemas"]["EnquiryStatus"];
         };
+        /**
+         * @description Where an enquiry is in its life: `queued` (waiting under the account's
+         *      limit), `routing`, `offered`, `active` (an agent serves it), `missed`
+         *      (nobody could take it), `closed`.
+         * @enum {string}
+         */
+        EnquiryStatus: "queued" | "routing" | "offered" | "active" | "missed" | "closed";
         /** @description An enquiry: one conversation episode of a visitor. */
         EnquiryView: {
             /** Format: date-time */
             assigned_at?: string | null;
             assigned_staff_id?: string | null;
             channel_id: string;
-            close_reason?: string | null;
+            close_reason?: null | components["schemas"]["CloseReason"];
             /** Format: date-time */
             closed_at?: string | null;
             closed_by?: string | null;
@@ -1079,8 +1154,7 @@ export interface components {
             opened_at: string;
             /** @description Another app owns the Messenger thread: shown, not routed. */
             standby: boolean;
-            /** @description `queued`, `routing`, `offered`, `active`, `missed` or `closed`. */
-            status: string;
+            status: components["schemas"]["EnquiryStatus"];
             visitor_id: string;
         };
         /** @description The JSON body of every error response. */
@@ -1095,6 +1169,11 @@ export interface components {
             /** @description A sentence for people. */
             message: string;
         };
+        /**
+         * @description A Facebook login's state.
+         * @enum {string}
+         */
+        FacebookLoginStatus: "started" | "authorized" | "used" | "failed";
         /** @description A list of items. */
         ListOf_ApiTokenView: {
             items: {
@@ -1123,13 +1202,12 @@ export interface components {
                 last_check?: Record<string, never> | null;
                 last_check_at?: string | null;
                 /** @description Message settings: display name format, welcome and away messages. */
-                messages: Record<string, never>;
+                messages: components["schemas"]["MessageSettings"];
                 name: string;
                 page: components["schemas"]["PageView"];
                 /** @description Routing settings in the API's form (see `PATCH`). */
-                routing: Record<string, never>;
-                /** @description `active`, `suspended` or `disconnected`. */
-                status: string;
+                routing: components["schemas"]["RoutingSettings"];
+                status: components["schemas"]["ChannelStatus"];
                 status_changed_at: string;
                 /** @description Why the status last changed (e.g. "pages_messaging was revoked"). */
                 status_reason?: string | null;
@@ -1150,11 +1228,7 @@ export interface components {
                  * @description Seconds an offer waits for acceptance before routing moves on.
                  */
                 offer_timeout_secs: number;
-                /**
-                 * @description `ring_all` or `longest_idle`.
-                 * @example ring_all
-                 */
-                strategy: string;
+                strategy: components["schemas"]["DistributionStrategy"];
                 /** Format: date-time */
                 updated_at: string;
             }[];
@@ -1184,8 +1258,7 @@ export interface components {
                 id: string;
                 resolved_at?: string | null;
                 staff_id: string;
-                /** @description `open`, `accepted`, `declined`, `expired`, `withdrawn` or `taken`. */
-                status: string;
+                status: components["schemas"]["OfferStatus"];
                 /** @description Offered because this agent served the visitor before. */
                 via_sticky: boolean;
             }[];
@@ -1193,11 +1266,7 @@ export interface components {
         /** @description A list of items. */
         ListOf_StaffView: {
             items: {
-                /**
-                 * @description `available`, `away` or `offline`.
-                 * @example available
-                 */
-                availability: string;
+                availability: components["schemas"]["Availability"];
                 /**
                  * Format: int64
                  * @description How many enquiries this person serves at once.
@@ -1211,11 +1280,7 @@ export interface components {
                 first_name: string;
                 id: string;
                 last_name: string;
-                /**
-                 * @description `admin` or `agent`.
-                 * @example agent
-                 */
-                role: string;
+                role: components["schemas"]["Role"];
                 /** Format: date-time */
                 updated_at: string;
             }[];
@@ -1259,8 +1324,7 @@ export interface components {
             permissions: components["schemas"]["PermissionView"][];
             /** @description A sentence for each required permission not granted. */
             problems: string[];
-            /** @description `started`, `authorized`, `used` or `failed`. */
-            status: string;
+            status: components["schemas"]["FacebookLoginStatus"];
         };
         MeResponse: {
             account: components["schemas"]["AccountView"];
@@ -1271,25 +1335,81 @@ export interface components {
             csrf_token?: string | null;
             staff: components["schemas"]["StaffView"];
         };
-        /** @description An outgoing or incoming message as agents see it. */
+        /**
+         * @description Who wrote a message: the visitor, a staff member, the system (welcome
+         *      and away messages) or the Page (Facebook's own Page inbox).
+         * @enum {string}
+         */
+        MessageAuthor: "visitor" | "staff" | "system" | "page";
+        /**
+         * @description `inbound` (from the visitor or the Page inbox) or `outbound` (sent by us).
+         * @enum {string}
+         */
+        MessageDirection: "inbound" | "outbound";
+        /**
+         * @description What a message is.
+         * @enum {string}
+         */
+        MessageKind: "text" | "attachment" | "sticker" | "postback" | "quick_reply" | "referral" | "optin" | "unknown";
+        /** @description A channel's message settings. */
+        MessageSettings: {
+            /** @description Sent when an enquiry is missed (1–2000 characters). */
+            away_message: string;
+            display_name_format: components["schemas"]["DisplayNameFormat"];
+            /**
+             * @description Staff may reply 24 hours to 7 days after the visitor's last message
+             *     with Messenger's `HUMAN_AGENT` tag (needs Meta's approval of the app).
+             */
+            human_agent_tag: boolean;
+            /** @description Sent on a visitor's very first message to the channel (1–2000 characters). */
+            welcome_message: string;
+        };
+        /** @description Message settings to set; anything left out takes its default. */
+        MessageSettingsInput: {
+            /** @description 1–2000 characters. */
+            away_message?: string | null;
+            display_name_format?: null | components["schemas"]["DisplayNameFormat"];
+            human_agent_tag?: boolean | null;
+            /** @description 1–2000 characters. */
+            welcome_message?: string | null;
+        };
+        /**
+         * @description Inbound messages are `received`; outbound ones go `queued` → `sending` →
+         *      `sent` → `delivered` → `read`, or end `failed` (see `failure_reason`).
+         * @enum {string}
+         */
+        MessageStatus: "received" | "queued" | "sending" | "sent" | "delivered" | "read" | "failed";
+        /** @description A message of the conversation, either direction. */
         MessageView: {
-            /** @description `visitor`, `staff`, `system` or `page`. */
-            author: string;
+            attachments: components["schemas"]["AttachmentView"][];
+            author: components["schemas"]["MessageAuthor"];
             channel_id: string;
-            /** @description `inbound` or `outbound`. */
-            direction: string;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            direction: components["schemas"]["MessageDirection"];
+            /** Format: date-time */
+            edited_at?: string | null;
+            /** @description Earlier versions of the text, oldest first. */
+            edits: components["schemas"]["EditView"][];
             enquiry_id?: string | null;
-            /** @description Facebook's reason when `failed`. */
+            external_id?: string | null;
+            failure_code?: string | null;
             failure_reason?: string | null;
             id: string;
-            /** @description `text` or `attachment` (outbound). */
-            kind: string;
+            kind: components["schemas"]["MessageKind"];
+            /** @description Postback / quick-reply payload, referral, or the raw event of unknown kinds. */
+            payload?: Record<string, never> | null;
+            reactions: components["schemas"]["ReactionView"][];
+            /** Format: date-time */
+            read_at?: string | null;
+            /** @description The mid of the message this one replies to. */
+            reply_to_external_id?: string | null;
             /** Format: date-time */
             sent_at: string;
             staff_id?: string | null;
-            /** @description `queued`, `sending`, `sent`, `delivered`, `read` or `failed`. */
-            status: string;
-            /** @description Exactly as sent, display-name prefix included. */
+            standby: boolean;
+            status: components["schemas"]["MessageStatus"];
+            /** @description The text as shown (the latest edit; a postback's button title). */
             text?: string | null;
             visitor_id: string;
         };
@@ -1329,6 +1449,11 @@ export interface components {
              */
             window_ends_at: string;
         };
+        /**
+         * @description An offer's state.
+         * @enum {string}
+         */
+        OfferStatus: "open" | "accepted" | "declined" | "expired" | "withdrawn" | "taken";
         /** @description An offer as agents see it. */
         OfferView: {
             created_at: string;
@@ -1340,8 +1465,7 @@ export interface components {
             id: string;
             resolved_at?: string | null;
             staff_id: string;
-            /** @description `open`, `accepted`, `declined`, `expired`, `withdrawn` or `taken`. */
-            status: string;
+            status: components["schemas"]["OfferStatus"];
             /** @description Offered because this agent served the visitor before. */
             via_sticky: boolean;
         };
@@ -1358,7 +1482,7 @@ export interface components {
                 assigned_at?: string | null;
                 assigned_staff_id?: string | null;
                 channel_id: string;
-                close_reason?: string | null;
+                close_reason?: null | components["schemas"]["CloseReason"];
                 /** Format: date-time */
                 closed_at?: string | null;
                 closed_by?: string | null;
@@ -1372,8 +1496,7 @@ export interface components {
                 opened_at: string;
                 /** @description Another app owns the Messenger thread: shown, not routed. */
                 standby: boolean;
-                /** @description `queued`, `routing`, `offered`, `active`, `missed` or `closed`. */
-                status: string;
+                status: components["schemas"]["EnquiryStatus"];
                 visitor_id: string;
             }[];
             /** @description `None` on the last page. */
@@ -1383,13 +1506,11 @@ export interface components {
         Page_MessageView: {
             items: {
                 attachments: components["schemas"]["AttachmentView"][];
-                /** @description `visitor`, `staff`, `system` (welcome/away) or `page` (Facebook's Page inbox). */
-                author: string;
+                author: components["schemas"]["MessageAuthor"];
                 channel_id: string;
                 /** Format: date-time */
                 delivered_at?: string | null;
-                /** @description `inbound` or `outbound`. */
-                direction: string;
+                direction: components["schemas"]["MessageDirection"];
                 /** Format: date-time */
                 edited_at?: string | null;
                 /** @description Earlier versions of the text, oldest first. */
@@ -1399,8 +1520,7 @@ export interface components {
                 failure_code?: string | null;
                 failure_reason?: string | null;
                 id: string;
-                /** @description `text`, `attachment`, `sticker`, `postback`, `quick_reply`, `referral`, `optin`, `unknown`. */
-                kind: string;
+                kind: components["schemas"]["MessageKind"];
                 /** @description Postback / quick-reply payload, referral, or the raw event of unknown kinds. */
                 payload?: Record<string, never> | null;
                 reactions: components["schemas"]["ReactionView"][];
@@ -1412,8 +1532,7 @@ export interface components {
                 sent_at: string;
                 staff_id?: string | null;
                 standby: boolean;
-                /** @description Inbound: `received`. Outbound: `queued`, `sending`, `sent`, `delivered`, `read`, `failed`. */
-                status: string;
+                status: components["schemas"]["MessageStatus"];
                 /** @description The text as shown (the latest edit; a postback's button title). */
                 text?: string | null;
                 visitor_id: string;
@@ -1421,10 +1540,43 @@ export interface components {
             /** @description `None` on the last page. */
             next_cursor?: string | null;
         };
+        /** @description A destination of percentage routing and its share. */
+        PercentageDestination: {
+            /** @description A destination id. */
+            id: string;
+            /**
+             * Format: int32
+             * @description A whole percentage, 1–100; the destinations' shares sum to 100.
+             */
+            percentage: number;
+        };
+        /**
+         * @description Percentage routing: 2–5 destinations whose whole percentages sum to 100;
+         *     enquiries are split in those proportions.
+         */
+        PercentageRouting: {
+            destinations: components["schemas"]["PercentageDestination"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            rule: "percentage";
+            /** @default false */
+            sticky: boolean;
+            /**
+             * @default UTC
+             * @example Europe/Berlin
+             */
+            time_zone: string;
+        };
+        /**
+         * @description A Page permission's state in a Facebook login.
+         * @enum {string}
+         */
+        PermissionStatus: "granted" | "declined" | "expired" | "missing";
         PermissionView: {
             permission: string;
-            /** @description `granted`, `declined`, `expired` or `missing`. */
-            status: string;
+            status: components["schemas"]["PermissionStatus"];
             /** @description The consent-screen toggle that grants it. */
             toggle?: string | null;
         };
@@ -1442,6 +1594,11 @@ export interface components {
             start: string;
             time_zone: string;
         };
+        /**
+         * @description Whether the visitor's Facebook profile (name, picture) was fetched.
+         * @enum {string}
+         */
+        ProfileStatus: "pending" | "fetched" | "unavailable";
         /** @description A reaction on a message. */
         ReactionView: {
             /** Format: date-time */
@@ -1451,6 +1608,22 @@ export interface components {
             /** @description `visitor` or a staff id. */
             reactor: string;
         };
+        /**
+         * @description A staff member's role.
+         * @enum {string}
+         */
+        Role: "admin" | "agent";
+        /**
+         * @description Opening hours in the channel's time zone: weekly hours, and dated
+         *     exceptions that replace a day's weekly hours.
+         */
+        RoutingSchedule: {
+            /** @description At most 366, one per date. */
+            exceptions?: components["schemas"]["DateException"][];
+            weekly: components["schemas"]["WeeklyHours"];
+        };
+        /** @description A channel's routing settings: one rule, told apart by `rule`. */
+        RoutingSettings: components["schemas"]["AlternativeRouting"] | components["schemas"]["PercentageRouting"] | components["schemas"]["TimeRouting"];
         RoutingTraceResponse: {
             decisions: components["schemas"]["TraceView"][];
             enquiry_id: string;
@@ -1480,11 +1653,7 @@ export interface components {
         };
         /** @description A staff member. */
         StaffView: {
-            /**
-             * @description `available`, `away` or `offline`.
-             * @example available
-             */
-            availability: string;
+            availability: components["schemas"]["Availability"];
             /**
              * Format: int64
              * @description How many enquiries this person serves at once.
@@ -1498,13 +1667,34 @@ export interface components {
             first_name: string;
             id: string;
             last_name: string;
-            /**
-             * @description `admin` or `agent`.
-             * @example agent
-             */
-            role: string;
+            role: components["schemas"]["Role"];
             /** Format: date-time */
             updated_at: string;
+        };
+        /** @description A destination of time routing and when it takes enquiries. */
+        TimeDestination: {
+            /** @description A destination id. */
+            id: string;
+            schedule: components["schemas"]["RoutingSchedule"];
+        };
+        /**
+         * @description Time routing: 2–5 destinations, each with opening hours in the channel's
+         *     time zone; an enquiry goes to the destination open when it arrives.
+         */
+        TimeRouting: {
+            destinations: components["schemas"]["TimeDestination"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            rule: "time";
+            /** @default false */
+            sticky: boolean;
+            /**
+             * @default UTC
+             * @example Europe/Berlin
+             */
+            time_zone: string;
         };
         /** @description One routing decision of an enquiry. */
         TraceView: {
@@ -1543,12 +1733,10 @@ export interface components {
             away_grace_secs?: number | null;
         };
         UpdateChannelRequest: {
-            /** @description Replaces the message settings (left-out fields take their defaults). */
-            messages?: Record<string, never> | null;
+            messages?: null | components["schemas"]["MessageSettingsInput"];
             /** @description 1–40 characters. */
             name?: string | null;
-            /** @description Replaces the routing settings; resets the percentage split. */
-            routing?: Record<string, never> | null;
+            routing?: null | components["schemas"]["RoutingSettings"];
         };
         UpdateDestinationRequest: {
             /** @description Replaces the member list when present. */
@@ -1566,7 +1754,7 @@ export interface components {
             first_name?: string | null;
             last_name?: string | null;
             password?: string | null;
-            role?: string | null;
+            role?: null | components["schemas"]["Role"];
         };
         /** @description A visitor: one person on one channel. */
         VisitorView: {
@@ -1581,10 +1769,28 @@ export interface components {
             /** @description The profile name, or "Unknown". */
             name: string;
             picture_url?: string | null;
-            /** @description `pending`, `fetched` or `unavailable`. */
-            profile_status: string;
+            profile_status: components["schemas"]["ProfileStatus"];
             /** @description The channel's id for the person (PSID). */
             psid: string;
+        };
+        /**
+         * @description `HH:MM-HH:MM` wall-clock ranges per weekday (`24:00` may end a range; a
+         *     range never crosses midnight; at most 12 a day). A day left out is closed.
+         */
+        WeeklyHours: {
+            friday?: string[];
+            /**
+             * @example [
+             *       "09:00-12:00",
+             *       "13:00-17:30"
+             *     ]
+             */
+            monday?: string[];
+            saturday?: string[];
+            sunday?: string[];
+            thursday?: string[];
+            tuesday?: string[];
+            wednesday?: string[];
         };
     };
     responses: never;
@@ -1816,15 +2022,15 @@ export interface operations {
     };
     callback: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                state: string | null;
-                code: string | null;
-                error: string | null;
-                error_reason: string | null;
-                error_description: string | null;
+            query?: {
+                state?: string;
+                code?: string;
+                error?: string;
+                error_reason?: string;
+                error_description?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2160,15 +2366,16 @@ export interface operations {
     };
     preview: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The first day of the week to show (`YYYY-MM-DD`); today when absent. */
+                start?: string;
+                /** @description The IANA time zone to show it in; the channel's when absent. */
+                time_zone?: string;
+            };
             header?: never;
             path: {
                 /** @description Channel id */
                 id: string;
-                /** @description The first day of the week to show (`YYYY-MM-DD`); today when absent. */
-                start: string | null;
-                /** @description The IANA time zone to show it in; the channel's when absent. */
-                time_zone: string | null;
             };
             cookie?: never;
         };
@@ -2464,20 +2671,19 @@ export interface operations {
     };
     list: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description `queued`, `routing`, `offered`, `active`, `missed` or `closed`. */
-                status: string | null;
-                channel_id: string | null;
+            query?: {
+                status?: components["schemas"]["EnquiryStatus"];
+                channel_id?: string;
                 /** @description The assigned agent. */
-                staff_id: string | null;
-                visitor_id: string | null;
+                staff_id?: string;
+                visitor_id?: string;
                 /** @description `next_cursor` of the previous page. */
-                cursor: string | null;
+                cursor?: string;
                 /** @description 1–200 (default 50). */
-                limit: number | null;
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2684,15 +2890,16 @@ export interface operations {
     };
     messages: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description 1–200 (default 50). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 /** @description Enquiry id */
                 id: string;
-                /** @description `next_cursor` of the previous page. */
-                cursor: string | null;
-                /** @description 1–200 (default 50). */
-                limit: number | null;
             };
             cookie?: never;
         };
@@ -3043,14 +3250,14 @@ export interface operations {
     };
     events: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description The last sequence number the client saw; missed events are replayed. */
-                after: number | null;
+                after?: number;
                 /** @description An API token, for clients that cannot send an Authorization header. */
-                token: string | null;
+                token?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

@@ -19,7 +19,7 @@ export interface EventMap {
     message_id: string;
     enquiry_id: string | null;
     visitor_id: string;
-    status: string;
+    status: Message['status'];
     failure_reason: string | null;
     message?: Partial<Message>;
   };

@@ -33,6 +33,7 @@ export interface ChannelInfo {
   name: string;
   page_name: string | null;
   status: string;
+  status_reason: string | null;
   display_name_format: string;
   human_agent_tag: boolean;
 }
@@ -85,6 +86,8 @@ class Desk {
   ended = $state<Record<string, string>>({});
 
   unread = $derived(unreadTotal(this.chats));
+  /** Channels whose Page access is lost: replies on them wait. */
+  disconnected = $derived(Object.values(this.channels).filter((c) => c.status === 'disconnected'));
 
   private started = false;
   private offs: (() => void)[] = [];
@@ -127,6 +130,12 @@ class Desk {
         void this.loadChannels();
       }),
       live.on('channel.created', () => void this.loadChannels()),
+      live.on('channel.disconnected', (d) => {
+        const c = this.channels[d.channel_id];
+        if (c) this.channels[d.channel_id] = { ...c, status: 'disconnected', status_reason: d.reason };
+      }),
+      live.on('channel.reconnected', () => void this.loadChannels()),
+      live.on('channel.deleted', () => void this.loadChannels()),
       live.on('staff.availability', (d) => this.onAvailability(d)),
       live.on('*', (data, event) => {
         // Any availability event naming a staff member (its final name may differ).
@@ -225,6 +234,7 @@ class Desk {
           name: c.name,
           page_name: typeof page.name === 'string' ? page.name : null,
           status: c.status,
+          status_reason: c.status_reason ?? null,
           display_name_format: typeof messages.display_name_format === 'string' ? messages.display_name_format : 'first_name',
           human_agent_tag: messages.human_agent_tag === true,
         };

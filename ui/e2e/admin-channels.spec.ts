@@ -159,7 +159,8 @@ test('Create Channel with time routing: weekly hours, a holiday and the week in 
   const week = page.getByRole('region', { name: 'The week in my time zone' });
   await expect(week.getByText(/in your time zone \(Europe\/London\)/)).toBeVisible();
   await expect(week.locator('.block').first()).toBeVisible();
-  await snap(page, 'channel-time-routing', { fullPage: true });
+  await week.scrollIntoViewIfNeeded();
+  await snap(page, 'channel-time-routing');
 });
 
 test('a declined permission is named with the toggle to turn on', async ({ page, loginAs, emulator }) => {

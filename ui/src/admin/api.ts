@@ -1,7 +1,6 @@
-// The admin console's calls. Bodies and answers use the server's schema
-// names; the channel's routing and message settings are typed here from the
-// Rust types (domain::routing::settings, domain::messages) until the OpenAPI
-// document describes them fully.
+// The admin console's calls and the types it edits, from the server's
+// OpenAPI document (schema.d.ts). The routing editor works on one flat form
+// (`RoutingForm`) and turns it into the API's `RoutingSettings` union.
 import { api, unwrap, type Schemas } from '../api/client';
 
 export type { Schemas };
@@ -11,26 +10,23 @@ export type Staff = Schemas['StaffView'];
 export type LoginView = Schemas['LoginView'];
 export type CheckReport = Schemas['CheckReport'];
 
-export type RuleKind = 'alternative' | 'percentage' | 'time';
+export type RoutingSettings = Schemas['RoutingSettings'];
+export type RuleKind = RoutingSettings['rule'];
 export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
-export type WeeklyHours = Partial<Record<Weekday, string[]>>;
-export type DateException = { date: string; closed?: boolean; hours?: string[] };
-export type Schedule = { weekly: WeeklyHours; exceptions?: DateException[] };
+export type WeeklyHours = Schemas['WeeklyHours'];
+export type DateException = Schemas['DateException'];
+export type Schedule = Schemas['RoutingSchedule'];
+/** One destination row of the editor, whatever the rule. */
 export type RoutingDestination = { id: string; percentage?: number; schedule?: Schedule };
-export type RoutingSettings = {
+export type RoutingForm = {
   rule: RuleKind;
   sticky: boolean;
   time_zone: string;
   destinations: RoutingDestination[];
 };
-export type DisplayNameFormat = 'none' | 'first_name' | 'display_name';
-export type MessageSettings = {
-  display_name_format: DisplayNameFormat;
-  welcome_message: string;
-  away_message: string;
-  human_agent_tag: boolean;
-};
+export type DisplayNameFormat = Schemas['DisplayNameFormat'];
+export type MessageSettings = Schemas['MessageSettings'];
 
 /** domain::messages::DEFAULT_WELCOME_MESSAGE / DEFAULT_AWAY_MESSAGE. */
 export const DEFAULT_WELCOME =
@@ -41,20 +37,33 @@ export const CHANNEL_NAME_MAX = 40;
 export const MESSAGE_MAX = 2000;
 export const MAX_DESTINATIONS = 5;
 
-export function routingOf(channel: Channel): RoutingSettings {
-  const r = channel.routing as Partial<RoutingSettings>;
+export function routingOf(channel: Channel): RoutingForm {
+  const r = channel.routing;
   return {
-    rule: (r.rule as RuleKind) ?? 'alternative',
+    rule: r.rule ?? 'alternative',
     sticky: !!r.sticky,
     time_zone: r.time_zone ?? 'UTC',
-    destinations: (r.destinations ?? []).map((d) => ({ ...d })),
+    destinations: (r.destinations ?? []).map((d: RoutingDestination) => ({ ...d })),
   };
 }
 
+/** The editor's form as the API's settings for its rule. */
+export function routingSettings(form: RoutingForm): RoutingSettings {
+  const base = { sticky: form.sticky, time_zone: form.time_zone };
+  switch (form.rule) {
+    case 'percentage':
+      return { ...base, rule: 'percentage', destinations: form.destinations.map((d) => ({ id: d.id, percentage: d.percentage ?? 0 })) };
+    case 'time':
+      return { ...base, rule: 'time', destinations: form.destinations.map((d) => ({ id: d.id, schedule: d.schedule ?? { weekly: {} } })) };
+    default:
+      return { ...base, rule: 'alternative', destinations: form.destinations.map((d) => ({ id: d.id })) };
+  }
+}
+
 export function messagesOf(channel: Channel): MessageSettings {
-  const m = channel.messages as Partial<MessageSettings>;
+  const m: Partial<MessageSettings> = channel.messages ?? {};
   return {
-    display_name_format: (m.display_name_format as DisplayNameFormat) ?? 'first_name',
+    display_name_format: m.display_name_format ?? 'first_name',
     welcome_message: m.welcome_message ?? DEFAULT_WELCOME,
     away_message: m.away_message ?? DEFAULT_AWAY,
     human_agent_tag: !!m.human_agent_tag,

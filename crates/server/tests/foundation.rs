@@ -11,6 +11,7 @@ on_both_backends!(
     logging_in_sets_an_http_only_session_cookie_and_me_answers,
     a_wrong_password_is_refused_without_saying_which_part_was_wrong,
     repeated_failed_logins_are_throttled_even_with_the_right_password,
+    parallel_wrong_passwords_cannot_slip_past_the_throttle,
     logging_out_ends_the_session,
     writes_with_a_session_cookie_need_the_csrf_token,
     an_agent_cannot_reach_admin_apis_but_can_set_availability,
@@ -844,4 +845,30 @@ async fn an_admin_resetting_a_password_logs_that_person_out_everywhere(backend: 
         agent.login(&email, "reset by the admin").await.0,
         StatusCode::OK
     );
+}
+
+async fn parallel_wrong_passwords_cannot_slip_past_the_throttle(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_account_with_admin("Acme", "boss@acme.example", "correct horse battery")
+        .await;
+    let guesses = (0..30).map(|i| {
+        let mut client = app.anonymous();
+        tokio::spawn(async move {
+            client
+                .login("boss@acme.example", &format!("guess number {i}"))
+                .await
+                .0
+        })
+    });
+    let mut wrong = 0;
+    let mut throttled = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            StatusCode::UNAUTHORIZED => wrong += 1,
+            StatusCode::TOO_MANY_REQUESTS => throttled += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(wrong, 5, "only five guesses are checked");
+    assert_eq!(throttled, 25);
 }

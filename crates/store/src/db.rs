@@ -45,6 +45,17 @@ impl Dialect {
         }
     }
 
+    /// A statement that makes concurrent transactions touching `$1` (a
+    /// string key) wait for each other until commit: a PostgreSQL
+    /// transaction-scoped advisory lock. SQLite's writers are serialised
+    /// already, so it has none.
+    pub fn lock_key(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres => Some("SELECT pg_advisory_xact_lock(hashtext($1))"),
+        }
+    }
+
     /// Appended to a `SELECT` that claims work rows: on PostgreSQL each
     /// worker (or node) locks the rows it takes and skips those another one
     /// holds; SQLite's writers are serialised, so it needs nothing.

@@ -63,6 +63,7 @@ pub use inbound::{
 };
 pub use inbound_jobs::{DueProfile, StoredFile, VisitorProfile};
 pub use inbox::{InboxEntry, InboxRow};
+pub use login_throttle::AttemptLimit;
 pub use messages::{
     attachment_from_row, message_from_row, Attachment, Message, ATTACHMENT_COLUMNS, MESSAGE_COLUMNS,
 };

@@ -44,6 +44,7 @@ contract!(
     api_tokens_are_scoped_to_their_account,
     touching_a_token_records_when_it_was_used,
     login_failures_are_counted_per_key_within_the_window,
+    parallel_login_attempts_never_exceed_the_limit_and_a_success_is_taken_back,
     clearing_login_failures_resets_the_count,
     old_login_failures_are_pruned,
     destinations_keep_their_members_in_order,
@@ -708,6 +709,72 @@ async fn login_failures_are_counted_per_key_within_the_window(_: &TestDatabase, 
     assert_eq!(
         store.count_login_failures("bob@x.com", base).await.unwrap(),
         0
+    );
+}
+
+async fn parallel_login_attempts_never_exceed_the_limit_and_a_success_is_taken_back(
+    _: &TestDatabase,
+    store: Store,
+) {
+    let now = at("2030-01-01T12:00:00Z");
+    let since = now - SignedDuration::from_mins(15);
+    let attempts = (0..20).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let limits = [
+                store::AttemptLimit {
+                    key: "email:ann@x.com",
+                    max: 3,
+                },
+                store::AttemptLimit {
+                    key: "ip:10.0.0.1",
+                    max: 30,
+                },
+            ];
+            store
+                .reserve_login_attempt(&limits, now, since)
+                .await
+                .unwrap()
+        })
+    });
+    let mut granted = Vec::new();
+    for attempt in attempts {
+        granted.extend(attempt.await.unwrap());
+    }
+    assert_eq!(
+        granted.len(),
+        3,
+        "only as many attempts as the limit allows"
+    );
+    assert_eq!(
+        store
+            .count_login_failures("email:ann@x.com", since)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        store
+            .count_login_failures("ip:10.0.0.1", since)
+            .await
+            .unwrap(),
+        3
+    );
+    // A successful attempt does not count against either key.
+    store.forget_login_attempt(&granted[0]).await.unwrap();
+    assert_eq!(
+        store
+            .count_login_failures("email:ann@x.com", since)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .count_login_failures("ip:10.0.0.1", since)
+            .await
+            .unwrap(),
+        2
     );
 }
 

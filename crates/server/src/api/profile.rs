@@ -76,16 +76,16 @@ pub async fn change_password(
         .map_err(|e| ApiError::validation("new_password", e.rule))?;
     let now = state.now();
     let keys = LoginKeys::new(&caller.staff.email, peer.ip());
-    throttle::check(&state, &keys, now).await?;
+    let attempt = throttle::begin(&state, &keys, now).await?;
     let record = state.store.find_login(&caller.staff.email).await?;
     let hash = record.map(|r| r.password_hash);
     if !password::verify_password(hash, req.current_password).await? {
-        throttle::record_failure(&state, &keys, now).await?;
         return Err(ApiError::validation(
             "current_password",
             "is not your current password",
         ));
     }
+    throttle::succeeded(&state, &keys, attempt).await?;
     let hash = password::hash_password(req.new_password).await?;
     let account_id = caller.account_id();
     state

@@ -52,18 +52,17 @@ pub async fn login(
     let now = state.now();
     let email = req.email.trim().to_lowercase();
     let keys = LoginKeys::new(&email, peer.ip());
-    throttle::check(&state, &keys, now).await?;
+    let attempt = throttle::begin(&state, &keys, now).await?;
     let record = state.store.find_login(&email).await?;
     let hash = record.as_ref().map(|r| r.password_hash.clone());
     if !password::verify_password(hash, req.password).await? {
-        throttle::record_failure(&state, &keys, now).await?;
         tracing::info!(email = %email, "failed login");
         return Err(ApiError::InvalidCredentials);
     }
     let staff = record
         .expect("a verified password belongs to a staff member")
         .staff;
-    throttle::record_success(&state, &keys).await?;
+    throttle::succeeded(&state, &keys, attempt).await?;
 
     let token = random_token(SESSION_TOKEN_PREFIX);
     let csrf_token = random_token("");

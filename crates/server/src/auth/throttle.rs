@@ -5,6 +5,8 @@ use std::net::IpAddr;
 
 use jiff::{SignedDuration, Timestamp};
 
+use store::AttemptLimit;
+
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -30,33 +32,51 @@ impl LoginKeys {
     }
 }
 
-/// Refuses the attempt when either key has used up its failures.
-pub async fn check(state: &AppState, keys: &LoginKeys, now: Timestamp) -> Result<(), ApiError> {
-    let since = now - WINDOW;
-    let by_email = state.store.count_login_failures(&keys.email, since).await?;
-    let by_address = state
-        .store
-        .count_login_failures(&keys.address, since)
-        .await?;
-    if by_email >= MAX_PER_EMAIL || by_address >= MAX_PER_ADDRESS {
-        return Err(ApiError::RateLimited {
-            retry_after_secs: WINDOW.as_secs() as u64,
-        });
-    }
-    Ok(())
+/// A login attempt already counted against its keys (see [`begin`]).
+#[must_use = "a successful attempt must be taken back with `succeeded`"]
+pub struct Attempt {
+    id: String,
 }
 
-pub async fn record_failure(
+/// Counts the attempt before its password is checked — atomically with the
+/// check of both limits, so parallel guesses cannot all slip through — or
+/// refuses it when either key has used up its attempts in the window. A
+/// wrong password then needs nothing more: it is already counted.
+pub async fn begin(
     state: &AppState,
     keys: &LoginKeys,
     now: Timestamp,
-) -> Result<(), ApiError> {
-    state.store.record_login_failure(&keys.email, now).await?;
-    state.store.record_login_failure(&keys.address, now).await?;
-    Ok(())
+) -> Result<Attempt, ApiError> {
+    let limits = [
+        AttemptLimit {
+            key: &keys.email,
+            max: MAX_PER_EMAIL,
+        },
+        AttemptLimit {
+            key: &keys.address,
+            max: MAX_PER_ADDRESS,
+        },
+    ];
+    match state
+        .store
+        .reserve_login_attempt(&limits, now, now - WINDOW)
+        .await?
+    {
+        Some(id) => Ok(Attempt { id }),
+        None => Err(ApiError::RateLimited {
+            retry_after_secs: WINDOW.as_secs() as u64,
+        }),
+    }
 }
 
-pub async fn record_success(state: &AppState, keys: &LoginKeys) -> Result<(), ApiError> {
+/// The password was right: this attempt does not count, and the e-mail
+/// address's earlier failures are forgiven.
+pub async fn succeeded(
+    state: &AppState,
+    keys: &LoginKeys,
+    attempt: Attempt,
+) -> Result<(), ApiError> {
+    state.store.forget_login_attempt(&attempt.id).await?;
     state.store.clear_login_failures(&keys.email).await?;
     Ok(())
 }

@@ -54,9 +54,16 @@ test('a dropped WebSocket catches up after reconnecting, with nothing lost or do
   const otherItem = page.getByTestId('chat-item').filter({ hasText: other.name });
   await expect(otherItem).toContainText('The other chat moved on too');
   await expect(otherItem.getByLabel(/unread/)).toHaveText(/[1-9]/);
+  // The tab title carries the unread total; opening the chat reads it.
+  await expect(page).toHaveTitle(/^\(\d+\) My chats · omnidesk$/);
 
   // And live again: a new message arrives once.
   await visitor.says('After the reconnect');
   await expect(messageWith(page, 'After the reconnect')).toHaveCount(1, { timeout: 15_000 });
   for (const text of during) await expect(messageWith(page, text)).toHaveCount(1);
+
+  await otherItem.click();
+  await expect(page.getByRole('heading', { level: 1, name: other.name })).toBeVisible();
+  await expect(page).toHaveTitle('My chats · omnidesk');
+  await expect(otherItem.getByLabel(/unread/)).toHaveCount(0);
 });

@@ -108,6 +108,8 @@ class Desk {
       live.on('message.updated', (d) => this.onMessage(d.message, false)),
       live.on('enquiry.assigned', (d) => {
         if (d.staff_id === this.me && !this.chats.some((c) => c.id === d.enquiry_id)) void this.loadChats();
+        // Accepted here or in another tab: the offer is done (a colleague's win comes as offer.taken).
+        if (d.staff_id === this.me) this.offers = this.offers.filter((o) => o.enquiry_id !== d.enquiry_id);
         this.missed = this.missed.filter((m) => m.enquiry_id !== d.enquiry_id);
       }),
       live.on('enquiry.closed', (d) => this.lose(d.enquiry_id, d.closed_by === this.me ? null : `This enquiry was closed by ${this.nameOf(d.closed_by)}.`)),

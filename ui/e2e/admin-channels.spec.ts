@@ -177,6 +177,50 @@ test('a declined permission is named with the toggle to turn on', async ({ page,
   await snap(page, 'create-channel-declined');
 });
 
+test('the Create Channel dialog closes with Escape and gives focus back to its button', async ({ page, loginAs }) => {
+  await loginAs(page, 'admin', { path: '/channels' });
+  const open = page.getByRole('button', { name: 'Create Channel' }).first();
+  await open.click();
+  const dialog = page.getByRole('dialog', { name: 'Create Channel' });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Facebook', exact: true })).toBeFocused();
+  // Tab stays inside.
+  for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
+  expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(open).toBeFocused();
+});
+
+test('two Pages at once: each becomes a channel, and the wizard goes on to the second', async ({ page, loginAs, emulator }) => {
+  await loginAs(page, 'admin', { path: '/channels' });
+  const first = await freshPage(emulator, 'Acme North');
+  const second = await freshPage(emulator, 'Acme South');
+  await page.getByRole('button', { name: 'Create Channel' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'Create Channel' });
+  await facebookPopup(page, [first.id, second.id]);
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await dialog.getByRole('button', { name: 'OK' }).click();
+  for (const box of await dialog.getByRole('checkbox').all()) if (!(await box.isDisabled())) await box.uncheck();
+  await dialog.getByRole('checkbox', { name: /Acme North/ }).check();
+  await dialog.getByRole('checkbox', { name: /Acme South/ }).check();
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByText('Acme North is connected.')).toBeVisible();
+  await expect(page.getByText('1 more Page to set up after this one.')).toBeVisible();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('button', { name: 'Skip this step' }).click();
+  await page.getByRole('button', { name: 'Finish without saving' }).click();
+  await expect(page.getByText('Acme South is connected.')).toBeVisible();
+  await page.getByRole('button', { name: 'Skip this step' }).click();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('button', { name: 'Skip this step' }).click();
+  await page.getByRole('button', { name: 'Finish without saving' }).click();
+  await expect(page.getByRole('heading', { name: 'Omnichannels' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Acme North' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Acme South' })).toBeVisible();
+});
+
 test('suspend, resume and delete a channel, each confirmed first', async ({ page, loginAs, emulator }) => {
   await loginAs(page, 'admin', { path: '/channels' });
   const fb = await freshPage(emulator, 'Acme Shortlived');

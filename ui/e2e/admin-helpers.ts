@@ -20,13 +20,14 @@ export async function freshPage(emulator: EmulatorClient, name: string): Promise
  * Clicks the Facebook icon (Create Channel dialog already open), ticks only
  * `pageId` in the emulator's login popup, unticks `decline`, and continues.
  */
-export async function facebookPopup(page: Page, pageId: string, decline: string[] = []): Promise<void> {
+export async function facebookPopup(page: Page, pageId: string | string[], decline: string[] = []): Promise<void> {
+  const wanted = Array.isArray(pageId) ? pageId : [pageId];
   const popupPromise = page.waitForEvent('popup');
   await page.getByRole('button', { name: 'Facebook', exact: true }).click();
   const popup = await popupPromise;
   await popup.waitForLoadState();
   for (const box of await popup.locator('input[name=page]').all()) {
-    if ((await box.getAttribute('value')) === pageId) await box.check();
+    if (wanted.includes((await box.getAttribute('value')) ?? '')) await box.check();
     else await box.uncheck();
   }
   for (const permission of decline) await popup.locator(`input[name=perm][value=${permission}]`).uncheck();

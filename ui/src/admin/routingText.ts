@@ -12,7 +12,7 @@ export type Outcome = {
 };
 
 const VERDICT: Record<string, string> = {
-  offered: 'offered it',
+  offered: 'offered',
   unavailable: 'not available',
   at_capacity: 'at capacity',
   timed_out: 'let an earlier offer time out',

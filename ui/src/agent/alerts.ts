@@ -46,6 +46,25 @@ export function chime(kind: 'offer' | 'message'): void {
 
 const ASKED = 'omnidesk.notifications.asked';
 
+/** Whether to offer turning notifications on (never asked, browser can). */
+export function shouldOfferNotifications(): boolean {
+  if (typeof Notification === 'undefined' || Notification.permission !== 'default') return false;
+  try {
+    return !localStorage.getItem(ASKED);
+  } catch {
+    return false;
+  }
+}
+
+/** "Not now": don't offer again. */
+export function declineNotifications(): void {
+  try {
+    localStorage.setItem(ASKED, '1');
+  } catch {
+    /* nothing to remember with */
+  }
+}
+
 /** Asks for notification permission once ever, from a user gesture. */
 export function askNotificationsOnce(): void {
   if (typeof Notification === 'undefined' || Notification.permission !== 'default') return;

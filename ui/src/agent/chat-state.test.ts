@@ -50,6 +50,15 @@ describe('mergeMessages', () => {
     expect(list).toHaveLength(1);
     expect(list[0]!.status).toBe('sent');
   });
+  it('a late "queued" answer never undoes a newer status', () => {
+    const sent = msg('r', '2026-01-01T10:03:00Z', { direction: 'outbound', author: 'staff', status: 'queued' });
+    // The outbox failed it before the POST answered.
+    let list = mergeMessages([], [{ ...sent, status: 'failed', failure_reason: '(#551) gone' }]);
+    list = mergeMessages(list, [sent]);
+    expect(list[0]).toMatchObject({ status: 'failed', failure_reason: '(#551) gone' });
+    list = mergeMessages([{ ...sent, status: 'read' }], [{ ...sent, status: 'delivered', text: 'same' }]);
+    expect(list[0]!.status).toBe('read');
+  });
   it('applies an outbox status with its reason', () => {
     const list = withStatus([msg('r', '2026-01-01T10:03:00Z')], {
       message_id: 'r',

@@ -169,6 +169,21 @@ function byTime(a: Message, b: Message): number {
   return a.sent_at < b.sent_at ? -1 : a.sent_at > b.sent_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+const STATUS_RANK: Record<string, number> = { received: 0, queued: 1, sending: 2, sent: 3, delivered: 4, read: 5, failed: 6 };
+
+/** One message seen twice: the newer fields win, but a status never goes
+ *  back (the reply's 201 "queued" can arrive after the outbox's "failed"). */
+function mergeOne(old: Message, next: Message): Message {
+  const merged = { ...old, ...next };
+  if ((STATUS_RANK[old.status] ?? 0) > (STATUS_RANK[next.status] ?? 0)) {
+    merged.status = old.status;
+    merged.failure_reason = old.failure_reason ?? null;
+    merged.delivered_at = old.delivered_at ?? next.delivered_at ?? null;
+    merged.read_at = old.read_at ?? next.read_at ?? null;
+  }
+  return merged;
+}
+
 /** Messages in conversation order, each once: `incoming` replace the same ids. */
 export function mergeMessages(list: Message[], incoming: Message[]): Message[] {
   if (incoming.length === 0) return list;
@@ -178,14 +193,14 @@ export function mergeMessages(list: Message[], incoming: Message[]): Message[] {
     const at = list.findIndex((x) => x.id === m.id);
     if (at >= 0) {
       const out = [...list];
-      out[at] = { ...list[at]!, ...m };
+      out[at] = mergeOne(list[at]!, m);
       return out;
     }
     const last = list[list.length - 1];
     if (!last || byTime(last, m) <= 0) return [...list, m];
   }
   const map = new Map(list.map((m) => [m.id, m]));
-  for (const m of incoming) map.set(m.id, map.has(m.id) ? { ...map.get(m.id)!, ...m } : m);
+  for (const m of incoming) map.set(m.id, map.has(m.id) ? mergeOne(map.get(m.id)!, m) : m);
   return [...map.values()].sort(byTime);
 }
 

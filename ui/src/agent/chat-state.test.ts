@@ -43,6 +43,10 @@ describe('mergeMessages', () => {
     list = mergeMessages(list, [msg('early', '2026-01-01T09:00:00Z'), msg('c', '2026-01-01T10:02:00Z')]);
     expect(list.map((m) => m.id)).toEqual(['early', 'a', 'b', 'c']);
   });
+  it('orders by time, not by the text of the time (trimmed fractions)', () => {
+    const list = mergeMessages([msg('a', '2026-01-01T10:00:46.6Z')], [msg('b', '2026-01-01T10:00:46.599Z'), msg('c', '2026-01-01T10:00:46.61Z')]);
+    expect(list.map((m) => m.id)).toEqual(['b', 'a', 'c']);
+  });
   it('shows a message delivered twice (reply answer and event) once', () => {
     const sent = msg('r', '2026-01-01T10:03:00Z', { direction: 'outbound', author: 'staff', status: 'queued' });
     let list = mergeMessages([], [sent]);

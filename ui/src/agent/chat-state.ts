@@ -4,6 +4,13 @@
 import type { Message } from '../lib/live-events';
 
 export const DAY_MS = 86_400_000;
+
+/** An RFC 3339 time as milliseconds (the server trims trailing zeros of the
+ *  fraction, so `…46.6Z` and `…46.599Z` must not be compared as strings). */
+export function ms(iso: string | null | undefined): number {
+  const t = iso ? Date.parse(iso) : NaN;
+  return Number.isNaN(t) ? 0 : t;
+}
 export const HUMAN_AGENT_MS = 7 * DAY_MS;
 
 /** One chat of "My chats". */
@@ -64,7 +71,7 @@ export function chatFromApi(raw: Loose, previous?: ChatItem): ChatItem {
 
 /** Newest activity first. */
 export function sortChats(chats: ChatItem[]): ChatItem[] {
-  return [...chats].sort((a, b) => (a.last_at < b.last_at ? 1 : a.last_at > b.last_at ? -1 : a.id < b.id ? -1 : 1));
+  return [...chats].sort((a, b) => ms(b.last_at) - ms(a.last_at) || (a.id < b.id ? -1 : 1));
 }
 
 /** A message arrived (or was sent) in one of my chats: preview, unread count,
@@ -78,12 +85,12 @@ export function chatsWithMessage(chats: ChatItem[], message: Message, viewing: b
     ...chat,
     last_text: previewOf(message) ?? chat.last_text,
     last_from: message.direction === 'inbound' ? 'visitor' : 'us',
-    last_at: message.sent_at > chat.last_at ? message.sent_at : chat.last_at,
+    last_at: ms(message.sent_at) > ms(chat.last_at) ? message.sent_at : chat.last_at,
   };
   if (fromVisitor) {
     next.unread = viewing ? 0 : chat.unread + 1;
     next.fresh = !viewing;
-    if (message.sent_at > chat.last_inbound_at) {
+    if (ms(message.sent_at) > ms(chat.last_inbound_at)) {
       // The window restarts from the visitor's message: 24 hours, or 7 days with the Human Agent tag.
       next.last_inbound_at = message.sent_at;
       next.window_ends_at = new Date(Date.parse(message.sent_at) + windowMs).toISOString();
@@ -103,14 +110,14 @@ export function chatsRead(chats: ChatItem[], id: string): ChatItem[] {
 /** The newest message of a chat as loaded (fills a preview the list item lacks). */
 export function chatsWithPreview(chats: ChatItem[], id: string, newest: Message): ChatItem[] {
   const chat = chats.find((c) => c.id === id);
-  if (!chat || (chat.last_text && chat.last_at >= newest.sent_at)) return chats;
+  if (!chat || (chat.last_text && ms(chat.last_at) >= ms(newest.sent_at))) return chats;
   return chats.map((c) =>
     c.id === id
       ? {
           ...c,
           last_text: previewOf(newest) ?? c.last_text,
           last_from: newest.direction === 'inbound' ? 'visitor' : 'us',
-          last_at: newest.sent_at > c.last_at ? newest.sent_at : c.last_at,
+          last_at: ms(newest.sent_at) > ms(c.last_at) ? newest.sent_at : c.last_at,
         }
       : c,
   );
@@ -166,7 +173,7 @@ export function normalizeMessage(m: Partial<Message> & { id: string }): Message 
 }
 
 function byTime(a: Message, b: Message): number {
-  return a.sent_at < b.sent_at ? -1 : a.sent_at > b.sent_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return ms(a.sent_at) - ms(b.sent_at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 const STATUS_RANK: Record<string, number> = { received: 0, queued: 1, sending: 2, sent: 3, delivered: 4, read: 5, failed: 6 };
@@ -271,5 +278,5 @@ export function offersWith(offers: OfferItem[], offer: OfferItem): OfferItem[] {
         taken_by: old.taken_by,
       }
     : offer;
-  return [merged, ...offers.filter((o) => o.id !== offer.id)].sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+  return [merged, ...offers.filter((o) => o.id !== offer.id)].sort((a, b) => ms(b.created_at) - ms(a.created_at));
 }

@@ -72,6 +72,12 @@ test('a file sent by the agent reaches the visitor, and a file from the visitor 
   const images = page.getByTestId('messages').getByRole('img');
   await expect(images).toHaveCount(2, { timeout: 15_000 });
   await expect.poll(() => images.last().evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 10_000 }).toBe(64);
+
+  // Over 25 MB: refused before any upload, saying why.
+  await page.getByTestId('file-input').setInputFiles({ name: 'huge.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(26 * 1024 * 1024) });
+  await expect(page.getByTestId('upload').filter({ hasText: 'huge.bin' })).toContainText('at most 25 MB');
+  await page.getByTestId('upload').filter({ hasText: 'huge.bin' }).getByRole('button', { name: 'Dismiss' }).click();
+  await expect(page.getByTestId('upload')).toHaveCount(0);
 });
 
 test("a reply Facebook refuses shows as not sent with Facebook's reason", async ({ page, loginAs, newVisitor, emulator, consoleErrors }) => {
@@ -114,4 +120,33 @@ test('when the 24-hour window has lapsed the composer says so, exactly', async (
   // The visitor writes again: the window reopens and the composer is back.
   await visitor.says('Still there?');
   await expect(composer(page)).toBeVisible({ timeout: 15_000 });
+});
+
+test('with the Human Agent tag on, a reply after 24 hours still goes out and the console says which rule applies', async ({ page, loginAs, newVisitor, emulator, apiAs, demo }) => {
+  const admin = await apiAs('admin');
+  const channels = (await admin.get('/api/v1/channels')).items as { id: string; page: { id: string } }[];
+  const shop = channels.find((c) => c.page.id === (demo.pages[0]?.id ?? '990000000000001'))!;
+  await admin.patch(`/api/v1/channels/${shop.id}`, { messages: { human_agent_tag: true } });
+  try {
+    await loginAs(page, 'agent', { path: '/chats' });
+    await setAvailability(page, 'Available');
+    const visitor = await newVisitor();
+    await emulator.setClock(-25 * 3600 * 1000);
+    try {
+      await visitor.says('Still need help from yesterday');
+    } finally {
+      await emulator.setClock(0);
+    }
+    const offer = offerOf(page, visitor);
+    await expect(offer).toBeVisible({ timeout: 15_000 });
+    await offer.getByRole('button', { name: /^Accept/ }).click();
+    await expect(page.getByText(/The 24-hour window has lapsed\. This channel allows replies with Facebook's Human Agent tag up to 7 days/)).toBeVisible();
+    await expect(page.getByTestId('window-left')).toContainText('Human Agent tag');
+    await reply(page, 'Sorry for the wait, here is the answer.');
+    await expect(messageWith(page, 'Sorry for the wait').getByTestId('message-status')).toHaveText(/Sent|Delivered|Read/, { timeout: 15_000 });
+    const sent = await emulator.waitForReceived(visitor.psid, /Sorry for the wait/, 15_000);
+    expect(sent.tag).toBe('HUMAN_AGENT');
+  } finally {
+    await admin.patch(`/api/v1/channels/${shop.id}`, { messages: { human_agent_tag: false } });
+  }
 });

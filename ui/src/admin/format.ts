@@ -91,3 +91,8 @@ export function ruleOf(e: { field: string | null; message: string }): string {
   const f = e.field;
   return f && e.message.startsWith(`${f}: `) ? e.message.slice(f.length + 2) : e.message;
 }
+
+/** Orders two RFC 3339 times as times (the server trims trailing zeros of fractions, so strings do not sort). */
+export function byTime(a: string, b: string): number {
+  return Date.parse(a) - Date.parse(b);
+}

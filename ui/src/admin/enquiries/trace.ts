@@ -2,7 +2,7 @@
 // "offered to Sam (Sales) — timed out after 30 s — failed over to Support — accepted by Sasha".
 import type { Schemas } from '../api';
 import { directory } from '../data.svelte';
-import { duration } from '../format';
+import { byTime, duration } from '../format';
 import { missedReason, names, stepText, TRIGGER, type Outcome, type Step } from '../routingText';
 
 export type Trace = Schemas['RoutingTraceResponse'];
@@ -65,7 +65,7 @@ export function timeline(trace: Trace): TimelineItem[] {
       short: short[o.status],
     });
   }
-  return items.sort((a, b) => a.at.localeCompare(b.at) || (a.kind === 'offer' ? 1 : -1));
+  return items.sort((a, b) => byTime(a.at, b.at) || (a.kind === 'offer' ? 1 : -1));
 }
 
 /** The whole story in one line. */

@@ -121,7 +121,7 @@ class Desk {
         if (d.staff_id === this.me)
           this.lose(d.enquiry_id, d.reason === 'away_grace_ended' ? 'You were away too long, so this enquiry went back to routing.' : 'This enquiry was taken from you.');
       }),
-      live.on('enquiry.missed', () => this.missedLoad !== 'idle' && void this.loadMissed()),
+      live.on('enquiry.missed', () => void this.loadMissed()),
       live.on('offer.created', (d) => this.onOffer(d as unknown as Loose)),
       live.on('offer.withdrawn', (d) => this.dropOffer(d.offer_id)),
       live.on('offer.taken', (d) => this.offerTaken(d.offer_id, d.staff_id)),
@@ -161,7 +161,7 @@ class Desk {
 
   /** After every (re)connect: what may have changed while we were away. */
   async refresh(): Promise<void> {
-    await Promise.all([this.loadChats(), this.loadOffers(), this.missedLoad !== 'idle' ? this.loadMissed() : null, this.loadMe()]);
+    await Promise.all([this.loadChats(), this.loadOffers(), this.loadMissed(), this.loadMe()]);
   }
 
   private async loadMe(): Promise<void> {
@@ -217,7 +217,6 @@ class Desk {
       });
       this.missedLoad = 'ready';
       this.missedError = null;
-      for (const m of this.missed) if (!this.visitors[m.visitor_id]) void this.detail(m.enquiry_id);
     } catch (e) {
       this.missedError = describe(e);
       this.missedLoad = 'error';

@@ -6,6 +6,8 @@ import { test, expect, snap } from './fixtures';
 import { OFFLINE_PICTURES, apiGet, connectPage, destinationOrder, facebookPopup, freshPage, saveRouting } from './admin-helpers';
 
 // 422s are expected where a test shows the API's rule at its field.
+// Each test goes through Facebook Login in a popup; give a loaded machine time.
+test.describe.configure({ timeout: 90_000 });
 test.use({ allowConsoleErrors: [new RegExp(`${OFFLINE_PICTURES.source}|status of 422`)] });
 
 type Channel = { id: string; name: string; status: string; routing: { rule: string; sticky: boolean; destinations: { id: string; percentage?: number }[] }; messages: { display_name_format: string } };

@@ -22,8 +22,10 @@ export async function freshPage(emulator: EmulatorClient, name: string): Promise
  */
 export async function facebookPopup(page: Page, pageId: string | string[], decline: string[] = []): Promise<void> {
   const wanted = Array.isArray(pageId) ? pageId : [pageId];
-  const popupPromise = page.waitForEvent('popup');
-  await page.getByRole('button', { name: 'Facebook', exact: true }).click();
+  const facebook = page.getByRole('button', { name: 'Facebook', exact: true });
+  await expect(facebook).toBeEnabled({ timeout: 15_000 });
+  const popupPromise = page.waitForEvent('popup', { timeout: 20_000 });
+  await facebook.click();
   const popup = await popupPromise;
   await popup.waitForLoadState();
   for (const box of await popup.locator('input[name=page]').all()) {
@@ -39,6 +41,7 @@ export async function connectPage(page: Page, pageId: string, pageName: string):
   await page.goto('/channels');
   await page.getByRole('button', { name: 'Create Channel' }).first().click();
   const dialog = page.getByRole('dialog', { name: 'Create Channel' });
+  await expect(dialog).toBeVisible();
   await facebookPopup(page, pageId);
   await expect(dialog.getByText('Page permissions')).toBeVisible({ timeout: 15_000 });
   await dialog.getByRole('button', { name: 'Done' }).click();

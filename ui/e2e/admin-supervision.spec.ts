@@ -6,6 +6,7 @@ import { test, expect, snap } from './fixtures';
 import { agentSession, apiGet, OFFLINE_PICTURES } from './admin-helpers';
 
 // Until GET /api/v1/enquiries takes q/destination/dates, the list asks once, gets 422 and filters the loaded rows.
+test.describe.configure({ timeout: 60_000 });
 test.use({ allowConsoleErrors: [new RegExp(`${OFFLINE_PICTURES.source}|status of 422 .*/api/v1/enquiries\\?`)] });
 
 test('a failover is told as a routing trace: offered to Sam (Sales), timed out, failed over to Support, accepted by Sasha @screenshot', async ({ page, loginAs, demo, newVisitor }) => {

@@ -1,6 +1,9 @@
 // The agent's day: going available, an offer arriving live, accepting it,
 // replying (the visitor sees it), files both ways, a send Facebook refuses
 // (its reason shown), and the 24-hour window lapsing.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test, expect, snap } from './fixtures';
 import { OFFLINE_PICTURES, composer, messageWith, offerOf, png, reply, setAvailability, takeChat } from './agent-helpers';
 
@@ -74,7 +77,10 @@ test('a file sent by the agent reaches the visitor, and a file from the visitor 
   await expect.poll(() => images.last().evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 10_000 }).toBe(64);
 
   // Over 25 MB: refused before any upload, saying why.
-  await page.getByTestId('file-input').setInputFiles({ name: 'huge.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(26 * 1024 * 1024) });
+  // (A file on disk: the browser reads it itself instead of 26 MB going through the protocol.)
+  const huge = join(mkdtempSync(join(tmpdir(), 'agent-')), 'huge.bin');
+  writeFileSync(huge, Buffer.alloc(26 * 1024 * 1024));
+  await page.getByTestId('file-input').setInputFiles(huge, { timeout: 30_000 });
   await expect(page.getByTestId('upload').filter({ hasText: 'huge.bin' })).toContainText('at most 25 MB');
   await page.getByTestId('upload').filter({ hasText: 'huge.bin' }).getByRole('button', { name: 'Dismiss' }).click();
   await expect(page.getByTestId('upload')).toHaveCount(0);

@@ -8,6 +8,7 @@ import { router } from '../lib/router.svelte';
 import { session } from '../lib/session.svelte';
 import { chime, notifyHidden } from './alerts';
 import { getJson, postJson } from './api';
+import { drafts } from './drafts';
 import {
   DAY_MS,
   HUMAN_AGENT_MS,
@@ -152,6 +153,19 @@ class Desk {
     this.offs.forEach((off) => off());
     this.offs = [];
     this.started = false;
+    // Logged out: nothing of this session stays for the next one.
+    this.chats = [];
+    this.chatsLoad = 'idle';
+    this.offers = [];
+    this.missed = [];
+    this.missedLoad = 'idle';
+    this.visitors = {};
+    this.staffNames = {};
+    this.team = null;
+    this.ended = {};
+    this.notice = null;
+    this.detailCache.clear();
+    drafts.clear();
     document.removeEventListener('visibilitychange', this.onVisibility);
   }
 

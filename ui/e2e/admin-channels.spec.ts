@@ -93,7 +93,7 @@ test('Create Channel with alternative routing, a 41-character name refused, dest
   expect(saved.routing.destinations.map(nameOf)).toEqual(['Sales', 'Support']);
 });
 
-test('Create Channel with percentage routing: the running total and the API’s rule at the field', async ({ page, loginAs, emulator }) => {
+test('Create Channel with percentage routing: the running total and the API’s rule at the field @screenshot', async ({ page, loginAs, emulator }) => {
   await loginAs(page, 'admin', { path: '/channels' });
   const fb = await freshPage(emulator, 'Acme Percent');
   const id = await connectPage(page, fb.id, fb.name);
@@ -165,7 +165,7 @@ test('Create Channel with time routing: weekly hours, a holiday and the week in 
   await snap(page, 'channel-time-routing');
 });
 
-test('a declined permission is named with the toggle to turn on', async ({ page, loginAs, emulator }) => {
+test('a declined permission is named with the toggle to turn on @screenshot', async ({ page, loginAs, emulator }) => {
   await loginAs(page, 'admin', { path: '/channels' });
   const fb = await freshPage(emulator, 'Acme Declined');
   await page.getByRole('button', { name: 'Create Channel' }).first().click();

@@ -55,6 +55,7 @@ test('a failover is told as a routing trace: offered to Sam (Sales), timed out, 
   await page.getByRole('button', { name: 'Search' }).click();
   await expect(page.getByRole('link', { name: visitor.name })).toBeVisible();
   await expect(page.getByRole('row').filter({ hasText: visitor.name })).toContainText('Sasha');
+  await snap(page, 'enquiries');
   await sam.availability('offline');
   await sasha.availability('offline');
   await sam.dispose();
@@ -94,7 +95,7 @@ test('the live board follows an agent going available and accepting @screenshot'
   await sasha.dispose();
 });
 
-test('an API token is shown once with a copy button, listed, and revoked', async ({ page, loginAs }) => {
+test('an API token is shown once with a copy button, listed, and revoked @screenshot', async ({ page, loginAs }) => {
   await loginAs(page, 'admin', { path: '/api-tokens' });
   await page.getByRole('button', { name: 'Create token' }).click();
   const create = page.getByRole('dialog', { name: 'Create API token' });
@@ -103,6 +104,7 @@ test('an API token is shown once with a copy button, listed, and revoked', async
   const shown = page.getByRole('dialog', { name: 'Copy your new token' });
   await expect(shown.getByRole('textbox')).toHaveValue(/^odk_/);
   await expect(shown.getByRole('button', { name: 'Copy' })).toBeVisible();
+  await snap(page, 'api-token-created');
   await shown.getByRole('button', { name: 'Done' }).click();
   const row = page.getByRole('row').filter({ hasText: 'CRM sync' });
   await expect(row).toContainText('Active');

@@ -36,7 +36,7 @@ test('add, edit and remove a staff member; a 422 shows at its field @screenshot'
   await expect(page.getByRole('row').filter({ hasText: 'tia@demo.example' })).toHaveCount(0);
 });
 
-test('create a destination with members; it can be added to a channel', async ({ page, loginAs }) => {
+test('create a destination with members; it can be added to a channel @screenshot', async ({ page, loginAs }) => {
   await loginAs(page, 'admin', { path: '/destinations' });
   await page.getByRole('button', { name: 'Create destination' }).click();
   const dialog = page.getByRole('dialog', { name: 'Create destination' });
@@ -65,7 +65,7 @@ test('create a destination with members; it can be added to a channel', async ({
   await expect(page.locator('ol.dests > li .dest-name')).toHaveText(['Sales', 'Support']);
 });
 
-test('the simulator says where an enquiry would go and why', async ({ page, loginAs }) => {
+test('the simulator says where an enquiry would go and why @screenshot', async ({ page, loginAs }) => {
   await loginAs(page, 'admin', { path: '/channels' });
   await page.getByRole('link', { name: 'Demo Company Shop' }).click();
   const sim = page.getByRole('region', { name: 'Where would an enquiry go?' });

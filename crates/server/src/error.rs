@@ -56,6 +56,12 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     BadGateway(String),
+    /// Too much work of one kind at once (password hashing); try again soon.
+    #[error("{message}")]
+    Busy {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -81,6 +87,7 @@ impl ApiError {
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::BadGateway(_) => (StatusCode::BAD_GATEWAY, "upstream_failed"),
+            Self::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -91,6 +98,19 @@ impl From<domain::ValidationError> for ApiError {
         Self::Validation {
             field: e.field,
             rule: e.rule,
+        }
+    }
+}
+
+impl From<crate::auth::password::PasswordError> for ApiError {
+    fn from(e: crate::auth::password::PasswordError) -> Self {
+        use crate::auth::password::{PasswordError, BUSY_RETRY_AFTER_SECS};
+        match e {
+            PasswordError::Busy => Self::Busy {
+                message: e.to_string(),
+                retry_after_secs: BUSY_RETRY_AFTER_SECS,
+            },
+            PasswordError::Failed(e) => Self::Internal(e),
         }
     }
 }
@@ -135,7 +155,11 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if let Self::RateLimited { retry_after_secs } = self {
+        if let Self::RateLimited { retry_after_secs }
+        | Self::Busy {
+            retry_after_secs, ..
+        } = self
+        {
             if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }

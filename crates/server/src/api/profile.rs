@@ -79,12 +79,12 @@ pub async fn change_password(
     let attempt = throttle::begin(&state, &keys, now).await?;
     let record = state.store.find_login(&caller.staff.email).await?;
     let hash = record.map(|r| r.password_hash);
-    if !password::verify_password(hash, req.current_password).await? {
+    let Some(attempt) = throttle::verify(&state, attempt, hash, req.current_password).await? else {
         return Err(ApiError::validation(
             "current_password",
             "is not your current password",
         ));
-    }
+    };
     throttle::succeeded(&state, &keys, attempt).await?;
     let hash = password::hash_password(req.new_password).await?;
     let account_id = caller.account_id();

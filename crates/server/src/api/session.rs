@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::api::views::{AccountView, StaffView};
 use crate::auth::throttle::{self, LoginKeys};
-use crate::auth::{password, Caller, Credential, SESSION_COOKIE, SESSION_TOKEN_PREFIX};
+use crate::auth::{Caller, Credential, SESSION_COOKIE, SESSION_TOKEN_PREFIX};
 use crate::crypto::{random_token, token_hash};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
@@ -42,6 +42,8 @@ pub struct LoginResponse {
         (status = 200, body = LoginResponse, description = "Logged in; `omnidesk_session` cookie set"),
         (status = 401, body = ErrorBody, description = "Wrong e-mail address or password"),
         (status = 429, body = ErrorBody, description = "Too many failed attempts"),
+        (status = 503, body = ErrorBody,
+            description = "Busy checking other passwords; try again after `Retry-After` seconds"),
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -55,10 +57,10 @@ pub async fn login(
     let attempt = throttle::begin(&state, &keys, now).await?;
     let record = state.store.find_login(&email).await?;
     let hash = record.as_ref().map(|r| r.password_hash.clone());
-    if !password::verify_password(hash, req.password).await? {
+    let Some(attempt) = throttle::verify(&state, attempt, hash, req.password).await? else {
         tracing::info!(email = %email, "failed login");
         return Err(ApiError::InvalidCredentials);
-    }
+    };
     let staff = record
         .expect("a verified password belongs to a staff member")
         .staff;

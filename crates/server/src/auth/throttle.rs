@@ -80,3 +80,28 @@ pub async fn succeeded(
     state.store.clear_login_failures(&keys.email).await?;
     Ok(())
 }
+
+/// The attempt could not be judged (the server was too busy to check the
+/// password): it does not count.
+pub async fn withdraw(state: &AppState, attempt: Attempt) -> Result<(), ApiError> {
+    state.store.forget_login_attempt(&attempt.id).await?;
+    Ok(())
+}
+
+/// Checks `password` against `hash` for a counted `attempt`; an attempt the
+/// server was too busy to check is withdrawn before the error is returned.
+pub async fn verify(
+    state: &AppState,
+    attempt: Attempt,
+    hash: Option<String>,
+    password: String,
+) -> Result<Option<Attempt>, ApiError> {
+    match crate::auth::password::verify_password(hash, password).await {
+        Ok(true) => Ok(Some(attempt)),
+        Ok(false) => Ok(None),
+        Err(e) => {
+            withdraw(state, attempt).await?;
+            Err(e.into())
+        }
+    }
+}

@@ -51,6 +51,7 @@ pub mod limits;
 pub mod messages;
 pub mod routing;
 pub mod staff;
+pub mod text;
 pub mod window;
 
 /// A value that breaks a rule: names the field and the rule it breaks.

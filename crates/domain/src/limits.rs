@@ -20,6 +20,8 @@ pub const DEFAULT_MAX_CONCURRENT_VISITORS: u32 = 200;
 pub enum LimitError {
     #[error("a message cannot be empty")]
     EmptyMessage,
+    #[error("a message {}", crate::text::NO_CONTROL_CHARACTERS_BUT_LINES)]
+    ControlCharacters,
     #[error("a message may have at most {limit} characters as sent (this one has {length})")]
     MessageTooLong { limit: usize, length: usize },
     #[error("a file cannot be empty")]
@@ -48,6 +50,9 @@ pub fn compose_outgoing_text(
 ) -> Result<String, LimitError> {
     if text.trim().is_empty() {
         return Err(LimitError::EmptyMessage);
+    }
+    if crate::text::check_lines("text", text).is_err() {
+        return Err(LimitError::ControlCharacters);
     }
     let name = match format {
         DisplayNameFormat::None => "",
@@ -100,6 +105,22 @@ mod tests {
             first_name: "Ann".into(),
             display_name: "Ann S. (Support)".into(),
         }
+    }
+
+    #[test]
+    fn a_reply_keeps_line_breaks_but_not_nul() {
+        let staff = StaffNames {
+            first_name: "Ann".into(),
+            display_name: "Ann B".into(),
+        };
+        assert_eq!(
+            compose_outgoing_text(DisplayNameFormat::None, &staff, "Hi,\n\tthere").unwrap(),
+            "Hi,\n\tthere"
+        );
+        assert_eq!(
+            compose_outgoing_text(DisplayNameFormat::None, &staff, "bad\u{0}text"),
+            Err(LimitError::ControlCharacters)
+        );
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub struct AutoMessage(String);
 impl AutoMessage {
     /// Trims `value` and checks it fits one Messenger message; errors name `field`.
     pub fn parse(field: &str, value: &str) -> Result<Self, ValidationError> {
-        crate::staff::parse_name(field, value, MAX_MESSAGE_CHARS).map(Self)
+        crate::staff::parse_text(field, value, MAX_MESSAGE_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -143,6 +143,16 @@ impl MessageSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn automatic_messages_keep_line_breaks_but_refuse_nul() {
+        let text =
+            AutoMessage::parse("messages.welcome", "Hello!\nWe answer within the hour.").unwrap();
+        assert_eq!(text.as_str(), "Hello!\nWe answer within the hour.");
+        let e = AutoMessage::parse("messages.welcome", "Hello\u{0}").unwrap_err();
+        assert_eq!(e.field, "messages.welcome");
+        assert_eq!(e.rule, crate::text::NO_CONTROL_CHARACTERS_BUT_LINES);
+    }
 
     #[test]
     fn defaults_are_short_professional_and_fit_one_message() {

@@ -73,6 +73,20 @@ pub const DEFAULT_OFFER_TIMEOUT_SECS: u32 = 30;
 
 /// A trimmed, non-empty name of at most `max` characters (not bytes).
 pub fn parse_name(field: &str, value: &str, max: usize) -> Result<String, ValidationError> {
+    let name = parse_length(field, value, max)?;
+    crate::text::check_line(field, &name)?;
+    Ok(name)
+}
+
+/// Like [`parse_name`], for text of several lines (line breaks and tabs kept).
+pub fn parse_text(field: &str, value: &str, max: usize) -> Result<String, ValidationError> {
+    let text = parse_length(field, value, max)?;
+    crate::text::check_lines(field, &text)?;
+    Ok(text)
+}
+
+/// Trims `value` and checks it has 1 to `max` characters.
+fn parse_length(field: &str, value: &str, max: usize) -> Result<String, ValidationError> {
     let trimmed = value.trim();
     let chars = trimmed.chars().count();
     if chars == 0 {
@@ -91,7 +105,7 @@ pub fn parse_name(field: &str, value: &str, max: usize) -> Result<String, Valida
 pub fn parse_email(value: &str) -> Result<String, ValidationError> {
     let email = value.trim().to_lowercase();
     let valid = email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && match email.split_once('@') {
             Some((local, domain)) => {
                 !local.is_empty()

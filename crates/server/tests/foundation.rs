@@ -12,6 +12,7 @@ on_both_backends!(
     a_wrong_password_is_refused_without_saying_which_part_was_wrong,
     repeated_failed_logins_are_throttled_even_with_the_right_password,
     parallel_wrong_passwords_cannot_slip_past_the_throttle,
+    control_characters_are_refused_naming_the_field_and_nul_never_fails_a_login,
     logging_out_ends_the_session,
     writes_with_a_session_cookie_need_the_csrf_token,
     an_agent_cannot_reach_admin_apis_but_can_set_availability,
@@ -871,4 +872,64 @@ async fn parallel_wrong_passwords_cannot_slip_past_the_throttle(backend: Backend
     }
     assert_eq!(wrong, 5, "only five guesses are checked");
     assert_eq!(throttled, 25);
+}
+
+async fn control_characters_are_refused_naming_the_field_and_nul_never_fails_a_login(
+    backend: Backend,
+) {
+    // PostgreSQL cannot store U+0000 in text: both backends must refuse it
+    // the same way, as a rule the user can act on, never as a 500.
+    let app = TestApp::spawn(backend).await;
+    let admin = app.new_account("Acme").await;
+    for (path, body, field) in [
+        (
+            "/api/v1/staff",
+            json!({"email": "ann@acme.example", "password": "a long password", "role": "agent",
+                   "first_name": "Ann\u{0}", "last_name": "Berg"}),
+            "first_name",
+        ),
+        (
+            "/api/v1/staff",
+            json!({"email": "ann\u{0}@acme.example", "password": "a long password",
+                   "role": "agent", "first_name": "Ann", "last_name": "Berg"}),
+            "email",
+        ),
+        (
+            "/api/v1/destinations",
+            json!({"name": "Sales\u{0}"}),
+            "name",
+        ),
+        ("/api/v1/api-tokens", json!({"name": "CRM\nsync"}), "name"),
+    ] {
+        assert_error(
+            &admin.post(path, body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some(field),
+        );
+    }
+    assert_error(
+        &admin
+            .patch("/api/v1/me", json!({"display_name": "Boss\u{1b}[31m"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("display_name"),
+    );
+    assert_eq!(
+        admin.get("/api/v1/staff").await.1["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let mut stranger = app.anonymous();
+    assert_error(
+        &stranger
+            .login("boss\u{0}@acme.example", "whatever whatever")
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        None,
+    );
 }

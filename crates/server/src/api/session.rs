@@ -53,6 +53,11 @@ pub async fn login(
 ) -> ApiResult<(CookieJar, Json<LoginResponse>)> {
     let now = state.now();
     let email = req.email.trim().to_lowercase();
+    if email.chars().any(char::is_control) {
+        // No staff member has such an address (and PostgreSQL could not
+        // even look it up); answer as for any unknown address.
+        return Err(ApiError::InvalidCredentials);
+    }
     let keys = LoginKeys::new(&email, peer.ip());
     let attempt = throttle::begin(&state, &keys, now).await?;
     let record = state.store.find_login(&email).await?;

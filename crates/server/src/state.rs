@@ -4,12 +4,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use messenger::graph::GraphClient;
-use serde_json::Value;
 use store::Store;
 
+use crate::api::enquiries::MessageView;
 use crate::config::Config;
 use crate::crypto::SecretBox;
-use crate::events::{Audience, EventBus};
+use crate::events::{Audience, EventBus, LiveEvent, MessageEventData};
 use crate::workers::Wakers;
 
 /// Application state, cheap to clone (everything behind `Arc` or a pool).
@@ -40,9 +40,27 @@ impl AppState {
 
     /// Publishes a live event (logged and fanned out) after the caller's own
     /// write committed; a failed publish is logged and never undoes that work.
-    pub async fn publish(&self, account_id: &str, audience: Audience<'_>, kind: &str, data: Value) {
+    pub async fn publish(&self, account_id: &str, audience: Audience<'_>, event: LiveEvent) {
         self.events
-            .publish_logged(&self.store, account_id, audience, kind, data)
+            .publish_logged(&self.store, account_id, audience, event)
             .await;
+    }
+
+    /// `message.created` / `message.updated` (`make` picks which) to the
+    /// account, with the message as `GET …/messages` shows it.
+    pub async fn publish_message(
+        &self,
+        make: fn(MessageEventData) -> LiveEvent,
+        message: store::Message,
+    ) {
+        let account_id = message.account_id.clone();
+        match self.store.message_detail(message).await {
+            Ok(detail) => {
+                let view = MessageView::from(detail);
+                self.publish(&account_id, Audience::Account, make(view.into()))
+                    .await;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read a message for its event"),
+        }
     }
 }

@@ -77,7 +77,11 @@ async fn events_for(app: &TestApp, client: &Client) -> Vec<(String, Value)> {
         .await
         .unwrap()
         .into_iter()
-        .map(|e| (e.kind, serde_json::from_str(&e.payload).unwrap()))
+        .map(|e| {
+            let data = serde_json::from_str(&e.payload).unwrap();
+            common::live::assert_logged_documented(&e.kind, &data);
+            (e.kind, data)
+        })
         .collect()
 }
 

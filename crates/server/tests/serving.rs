@@ -160,6 +160,7 @@ async fn next_event(socket: &mut Socket, wanted: impl Fn(&Value) -> bool) -> Val
             let frame = socket.next().await.expect("socket open").expect("frame");
             if let WsMessage::Text(text) = frame {
                 let event: Value = serde_json::from_str(&text).unwrap();
+                common::live::assert_documented(&event);
                 if wanted(&event) {
                     return event;
                 }
@@ -181,10 +182,12 @@ async fn an_accepted_reply_reaches_the_visitor_exactly_as_sent(backend: Backend)
     assert_eq!(received[0]["text"], "Ada: How can I help?");
     assert_eq!(received[0]["messaging_type"], "RESPONSE");
     let sent = next_event(&mut socket, |e| {
-        e["type"] == "message.status" && e["data"]["message_id"] == message["id"]
+        e["type"] == "message.updated"
+            && e["data"]["message"]["id"] == message["id"]
+            && e["data"]["message"]["status"] != "queued"
     })
     .await;
-    assert_eq!(sent["data"]["status"], "sent");
+    assert_eq!(sent["data"]["message"]["status"], "sent");
 
     let (status, mine) = desk.admin.get("/api/v1/me/enquiries").await;
     assert_eq!(status, StatusCode::OK, "{mine}");
@@ -477,10 +480,12 @@ async fn a_rate_limited_reply_is_delivered_once_the_limit_clears(backend: Backen
     let (status, message) = desk.reply(&enquiry, "on its way").await;
     assert_eq!(status, StatusCode::CREATED, "{message}");
     let settled = next_event(&mut socket, |e| {
-        e["type"] == "message.status" && e["data"]["message_id"] == message["id"]
+        e["type"] == "message.updated"
+            && e["data"]["message"]["id"] == message["id"]
+            && e["data"]["message"]["status"] != "queued"
     })
     .await;
-    assert_eq!(settled["data"]["status"], "sent", "{settled}");
+    assert_eq!(settled["data"]["message"]["status"], "sent", "{settled}");
     let received = desk.received_texts(&psid, 1).await;
     let texts: Vec<&str> = received
         .iter()
@@ -504,11 +509,15 @@ async fn a_rate_limit_that_never_clears_fails_the_reply_with_facebooks_reason(ba
     let (status, message) = desk.reply(&enquiry, "are you there?").await;
     assert_eq!(status, StatusCode::CREATED, "{message}");
     let settled = next_event(&mut socket, |e| {
-        e["type"] == "message.status" && e["data"]["message_id"] == message["id"]
+        e["type"] == "message.updated"
+            && e["data"]["message"]["id"] == message["id"]
+            && e["data"]["message"]["status"] != "queued"
     })
     .await;
-    assert_eq!(settled["data"]["status"], "failed", "{settled}");
-    let reason = settled["data"]["failure_reason"].as_str().unwrap();
+    assert_eq!(settled["data"]["message"]["status"], "failed", "{settled}");
+    let reason = settled["data"]["message"]["failure_reason"]
+        .as_str()
+        .unwrap();
     assert!(
         reason.starts_with("gave up after") && reason.contains("too many messages"),
         "{reason}"
@@ -548,7 +557,10 @@ async fn a_reconnecting_socket_receives_what_it_missed(backend: Backend) {
                 seqs.push(seq);
                 kinds.push((event["type"].clone(), event["data"].clone()));
             }
-            if event["type"] == "message.status" && event["data"]["message_id"] == second["id"] {
+            if event["type"] == "message.updated"
+                && event["data"]["message"]["id"] == second["id"]
+                && event["data"]["message"]["status"] == "sent"
+            {
                 break;
             }
         }
@@ -663,7 +675,91 @@ async fn a_token_revoked_during_sends_disconnects_the_channel_and_holds_the_repl
         .all(|i| i.text.as_deref() != Some("still there?")));
 }
 
+/// The kinds of an agent's day, over a real WebSocket, each in its one
+/// shape (every frame is also checked against the document by `next_event`).
+async fn each_event_of_a_served_enquiry_arrives_in_its_one_shape(backend: Backend) {
+    let desk = desk(backend, "none", false).await;
+    let mut socket = desk.socket(None).await;
+    let me = desk.admin.staff_id.clone().unwrap();
+
+    // Availability changes reach the account, with the agent's load.
+    set_availability(&desk.admin, "away").await;
+    let away = next_event(&mut socket, |e| e["type"] == "staff.availability").await;
+    assert_eq!(away["data"]["staff_id"], me.as_str());
+    assert_eq!(away["data"]["availability"], "away");
+    assert_eq!(away["data"]["active_count"], 0);
+    assert_eq!(away["data"]["capacity"], 5);
+    set_availability(&desk.admin, "available").await;
+    let back = next_event(&mut socket, |e| e["type"] == "staff.availability").await;
+    assert_eq!(back["data"]["availability"], "available");
+
+    let psid = desk.app.visitor(&desk.page.page_id, "Shay").await;
+    desk.app
+        .fb()
+        .send_text(&psid, "Is it in stock?")
+        .await
+        .unwrap();
+    let opened = next_event(&mut socket, |e| e["type"] == "enquiry.opened").await;
+    assert_eq!(opened["data"]["enquiry"]["status"], "queued");
+    let enquiry = opened["data"]["enquiry"]["id"].as_str().unwrap().to_owned();
+    let created = next_event(&mut socket, |e| {
+        e["type"] == "message.created" && e["data"]["message"]["direction"] == "inbound"
+    })
+    .await;
+    assert_eq!(created["data"]["enquiry_id"], enquiry.as_str());
+    assert_eq!(
+        created["data"]["visitor_id"],
+        created["data"]["message"]["visitor_id"]
+    );
+    assert_eq!(created["data"]["message"]["text"], "Is it in stock?");
+    assert!(created["data"]["message"]["attachments"].is_array());
+    let offer = next_event(&mut socket, |e| e["type"] == "offer.created").await;
+    assert_eq!(offer["data"]["offer"]["status"], "open");
+    assert_eq!(offer["data"]["offer"]["enquiry_id"], enquiry.as_str());
+    let offer_id = offer["data"]["offer"]["id"].as_str().unwrap();
+    let (status, body) = desk
+        .admin
+        .post(&format!("/api/v1/offers/{offer_id}/accept"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let assigned = next_event(&mut socket, |e| e["type"] == "enquiry.assigned").await;
+    assert_eq!(assigned["data"]["via"], "offer");
+    assert_eq!(assigned["data"]["staff_id"], me.as_str());
+
+    // A staff reply: created (queued), then updated (sent), both the full view.
+    let (_, reply) = desk.reply(&enquiry, "Yes, it is").await;
+    let queued = next_event(&mut socket, |e| {
+        e["type"] == "message.created" && e["data"]["message"]["id"] == reply["id"]
+    })
+    .await;
+    assert_eq!(queued["data"]["message"]["status"], "queued");
+    assert_eq!(queued["data"]["message"]["author"], "staff");
+    assert_eq!(
+        queued["data"]["message"], reply,
+        "the send's answer is the event's view"
+    );
+    let sent = next_event(&mut socket, |e| {
+        e["type"] == "message.updated"
+            && e["data"]["message"]["id"] == reply["id"]
+            && e["data"]["message"]["status"] == "sent"
+    })
+    .await;
+    assert_eq!(sent["data"]["enquiry_id"], enquiry.as_str());
+    assert!(sent["data"]["message"]["reactions"].is_array());
+
+    let (status, _) = desk
+        .admin
+        .post(&format!("/api/v1/enquiries/{enquiry}/close"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let closed = next_event(&mut socket, |e| e["type"] == "enquiry.closed").await;
+    assert_eq!(closed["data"]["enquiry_id"], enquiry.as_str());
+    assert_eq!(closed["data"]["closed_by"], me.as_str());
+    assert_eq!(closed["data"]["reason"], "agent");
+}
+
 on_both_backends!(
+    each_event_of_a_served_enquiry_arrives_in_its_one_shape,
     a_token_revoked_during_sends_disconnects_the_channel_and_holds_the_reply,
     an_accepted_reply_reaches_the_visitor_exactly_as_sent,
     every_display_name_format_is_applied_to_staff_replies,

@@ -10,7 +10,6 @@ use domain::messages::{MessageSettings, MessageSettingsInput};
 use domain::routing::{RoutingSettings, RoutingSettingsInput};
 use domain::ValidationError;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use store::Channel;
 use utoipa::ToSchema;
 
@@ -20,12 +19,12 @@ use crate::auth::{Admin, Caller};
 use crate::channels::check::{self, CheckReport};
 use crate::channels::connect::destination_ids;
 use crate::error::{ApiResult, ErrorBody};
-use crate::events::Audience;
+use crate::events::{Audience, ChannelDeletedData, ChannelUpdatedData, LiveEvent};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
 /// The Page a channel is bound to.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PageView {
     pub id: String,
     pub name: String,
@@ -33,7 +32,7 @@ pub struct PageView {
 }
 
 /// A channel as the API shows it. Its Page token is never part of it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ChannelView {
     pub id: String,
     /// `facebook_messenger`.
@@ -103,14 +102,17 @@ pub struct UpdateChannelRequest {
     pub messages: Option<MessageSettingsInput>,
 }
 
-async fn publish(state: &AppState, channel: &Channel, kind: &str) {
+/// `channel.updated`.
+async fn publish_updated(state: &AppState, channel: &Channel) {
     state
         .publish(
             &channel.account_id,
             Audience::Account,
-            kind,
-            json!({"channel_id": channel.id, "status": channel.status.as_str(),
-                   "name": channel.name}),
+            LiveEvent::ChannelUpdated(ChannelUpdatedData {
+                channel_id: channel.id.clone(),
+                status: channel.status.as_str().to_owned(),
+                name: channel.name.clone(),
+            }),
         )
         .await;
 }
@@ -174,7 +176,7 @@ pub async fn update(
             .transpose()?,
     };
     let channel = state.store.update_channel(account_id, &id, update).await?;
-    publish(&state, &channel, "channel.updated").await;
+    publish_updated(&state, &channel).await;
     Ok(Json(channel.into()))
 }
 
@@ -197,7 +199,7 @@ pub async fn suspend(
         Some("suspended by an admin"),
     )
     .await?;
-    publish(&state, &channel, "channel.updated").await;
+    publish_updated(&state, &channel).await;
     Ok(Json(channel.into()))
 }
 
@@ -220,7 +222,7 @@ pub async fn resume(
         .await?;
     state.wake.routing.notify_one();
     state.wake.inbox.notify_one();
-    publish(&state, &channel, "channel.updated").await;
+    publish_updated(&state, &channel).await;
     Ok(Json(channel.into()))
 }
 
@@ -275,8 +277,10 @@ pub async fn delete(
         .publish(
             account_id,
             Audience::Account,
-            "channel.deleted",
-            json!({"channel_id": deleted.id, "page_id": deleted.page_id}),
+            LiveEvent::ChannelDeleted(ChannelDeletedData {
+                channel_id: deleted.id,
+                page_id: deleted.page_id,
+            }),
         )
         .await;
     Ok(StatusCode::NO_CONTENT)

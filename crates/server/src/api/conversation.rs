@@ -16,7 +16,6 @@ use domain::window::WINDOW_LAPSED_MESSAGE;
 use jiff::Timestamp;
 use messenger::graph::{AttachmentKind, SenderAction};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use store::{
     Enquiry, EnquiryStatus, NewOutgoing, NewOutgoingAttachment, StoreError, TransferTarget,
 };
@@ -27,7 +26,10 @@ use crate::api::enquiries::MessageView;
 use crate::api::schema;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorDetail};
-use crate::events::Audience;
+use crate::events::{
+    Audience, EnquiryClosedData, EnquiryTransferredData, LiveEvent, OfferWithdrawnData,
+    TransferredTo, WithdrawnReason,
+};
 use crate::extract::{ApiJson, ApiPath};
 use crate::outbox::policy::messaging_type;
 use crate::state::AppState;
@@ -149,8 +151,7 @@ async fn queue(
         .publish(
             caller.account_id(),
             Audience::Account,
-            "message.created",
-            json!({"enquiry_id": enquiry.id, "visitor_id": enquiry.visitor_id, "message": view}),
+            LiveEvent::MessageCreated(view.clone().into()),
         )
         .await;
     Ok(view)
@@ -443,11 +444,19 @@ pub async fn close(
         .await?
         .ok_or(ApiError::Conflict("this enquiry is closed".into()))?;
     state.wake.routing.notify_one();
-    publish_withdrawn(&state, &closed, &withdrawn).await;
-    state.publish(caller.account_id(),
+    publish_withdrawn(&state, &closed, &withdrawn, WithdrawnReason::Closed).await;
+    state
+        .publish(
+            caller.account_id(),
             Audience::Account,
-            "enquiry.closed",
-            json!({"enquiry_id": closed.id, "closed_by": closed.closed_by, "reason": closed.close_reason}),
+            LiveEvent::EnquiryClosed(EnquiryClosedData {
+                enquiry_id: closed.id.clone(),
+                closed_by: closed.closed_by.clone(),
+                reason: closed
+                    .close_reason
+                    .clone()
+                    .unwrap_or_else(|| "agent".into()),
+            }),
         )
         .await;
     Ok(Json(EnquiryStateView::from(&closed)))
@@ -527,18 +536,27 @@ pub async fn transfer(
         .await?
         .ok_or(ApiError::Conflict("this enquiry is closed".into()))?;
     state.wake.routing.notify_one();
-    publish_withdrawn(&state, &moved, &withdrawn).await;
+    publish_withdrawn(&state, &moved, &withdrawn, WithdrawnReason::Transferred).await;
     let to = match &target {
-        TransferTarget::Destination(d) => json!({"destination_id": d}),
-        TransferTarget::Staff(s) => json!({"staff_id": s}),
+        TransferTarget::Destination(d) => TransferredTo {
+            destination_id: Some(d.clone()),
+            staff_id: None,
+        },
+        TransferTarget::Staff(s) => TransferredTo {
+            destination_id: None,
+            staff_id: Some(s.clone()),
+        },
     };
     state
         .publish(
             account_id,
             Audience::Account,
-            "enquiry.transferred",
-            json!({"enquiry_id": moved.id, "from_staff_id": enquiry.assigned_staff_id,
-                   "by_staff_id": caller.staff_id(), "to": to}),
+            LiveEvent::EnquiryTransferred(EnquiryTransferredData {
+                enquiry_id: moved.id.clone(),
+                from_staff_id: enquiry.assigned_staff_id.clone(),
+                by_staff_id: caller.staff_id().to_owned(),
+                to,
+            }),
         )
         .await;
     Ok(Json(EnquiryStateView::from(&moved)))
@@ -548,14 +566,18 @@ async fn publish_withdrawn(
     state: &AppState,
     enquiry: &Enquiry,
     withdrawn: &[store::WithdrawnOffer],
+    reason: WithdrawnReason,
 ) {
     for offer in withdrawn {
         state
             .publish(
                 &enquiry.account_id,
                 Audience::Staff(&offer.staff_id),
-                "offer.withdrawn",
-                json!({"offer_id": offer.offer_id, "enquiry_id": enquiry.id}),
+                LiveEvent::OfferWithdrawn(OfferWithdrawnData {
+                    offer_id: offer.offer_id.clone(),
+                    enquiry_id: enquiry.id.clone(),
+                    reason,
+                }),
             )
             .await;
     }

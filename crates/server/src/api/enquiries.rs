@@ -20,7 +20,7 @@ const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
 
 /// A visitor: one person on one channel.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct VisitorView {
     pub id: String,
     pub channel_id: String,
@@ -57,7 +57,7 @@ impl From<store::Visitor> for VisitorView {
 }
 
 /// An enquiry: one conversation episode of a visitor.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EnquiryView {
     pub id: String,
     pub channel_id: String,
@@ -117,7 +117,7 @@ pub struct EnquiryDetailView {
 }
 
 /// A file or link of a message.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AttachmentView {
     pub id: String,
     /// `image`, `audio`, `video`, `file`, `sticker`, `fallback`, …
@@ -149,7 +149,7 @@ impl From<store::Attachment> for AttachmentView {
 }
 
 /// A reaction on a message.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReactionView {
     /// `visitor` or a staff id.
     pub reactor: String,
@@ -160,7 +160,7 @@ pub struct ReactionView {
 }
 
 /// One edit: the text before and after.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EditView {
     pub previous_text: Option<String>,
     pub new_text: Option<String>,
@@ -170,7 +170,7 @@ pub struct EditView {
 }
 
 /// A message of the conversation, either direction.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MessageView {
     pub id: String,
     pub channel_id: String,

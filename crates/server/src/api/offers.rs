@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::Json;
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use store::{AcceptOutcome, StoreError};
 use utoipa::ToSchema;
 
@@ -16,7 +16,7 @@ use crate::routing::events;
 use crate::state::AppState;
 
 /// An offer as agents see it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OfferView {
     pub id: String,
     pub enquiry_id: String,
@@ -155,7 +155,7 @@ pub async fn accept(
         }
     };
     events::offers_taken(&state, &accepted.taken, caller.staff_id()).await;
-    events::assigned(&state, &accepted.enquiry, "offer").await;
+    events::assigned(&state, &accepted.enquiry, crate::events::AssignedVia::Offer).await;
     Ok(Json(AcceptResponse {
         offer: accepted.offer.into(),
         enquiry: accepted.enquiry.into(),

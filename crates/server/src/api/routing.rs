@@ -100,7 +100,7 @@ pub async fn pick_up(
             }
             other => other.into(),
         })?;
-    events::assigned(&state, &enquiry, "pick_up").await;
+    events::assigned(&state, &enquiry, crate::events::AssignedVia::PickUp).await;
     Ok(Json(enquiry.into()))
 }
 

@@ -15,9 +15,10 @@ use utoipa::ToSchema;
 
 /// A string schema that is an enum of `values`, described by `doc`.
 pub fn string_enum(doc: &str, values: &[&str]) -> RefOr<Schema> {
+    let doc: Vec<&str> = doc.lines().map(str::trim).collect();
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .description(Some(doc.trim()))
+        .description(Some(doc.join("\n").trim()))
         .enum_values(Some(values.iter().copied()))
         .into()
 }

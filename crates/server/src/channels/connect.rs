@@ -27,7 +27,7 @@ use crate::api::channels::ChannelView;
 use crate::channels::{announce_reconnected, permissions};
 use crate::crypto::{random_token, token_hash};
 use crate::error::ApiError;
-use crate::events::Audience;
+use crate::events::{Audience, LiveEvent};
 use crate::state::AppState;
 
 /// How long a started login waits for its callback.
@@ -461,9 +461,7 @@ pub async fn connect_pages(
                     .publish(
                         account_id,
                         Audience::Account,
-                        "channel.created",
-                        serde_json::to_value(ChannelView::from(channel.clone()))
-                            .unwrap_or_default(),
+                        LiveEvent::ChannelCreated(ChannelView::from(channel.clone())),
                     )
                     .await;
                 Connected {

@@ -11,10 +11,9 @@ pub mod connect;
 pub mod permissions;
 
 use domain::channel::ChannelStatus;
-use serde_json::json;
 use store::{Channel, StoreError};
 
-use crate::events::Audience;
+use crate::events::{Audience, ChannelDisconnectedData, ChannelReconnectedData, LiveEvent};
 use crate::state::AppState;
 
 /// Marks a channel `disconnected` with `reason` (said to admins, e.g.
@@ -52,10 +51,16 @@ pub async fn disconnect(
         return Ok(false);
     }
     tracing::warn!(channel_id, page_id = %before.page_id, reason, "channel disconnected");
-    state.publish(account_id,
+    state
+        .publish(
+            account_id,
             Audience::Account,
-            "channel.disconnected",
-            json!({"channel_id": channel_id, "page_id": before.page_id, "reason": reason, "at": at}),
+            LiveEvent::ChannelDisconnected(ChannelDisconnectedData {
+                channel_id: channel_id.to_owned(),
+                page_id: before.page_id.clone(),
+                reason: reason.to_owned(),
+                at,
+            }),
         )
         .await;
     Ok(true)
@@ -63,10 +68,15 @@ pub async fn disconnect(
 
 /// After a reconnect: tell admins, and let the outbox send what waited.
 pub(crate) async fn announce_reconnected(state: &AppState, channel: &Channel) {
-    state.publish(&channel.account_id,
+    state
+        .publish(
+            &channel.account_id,
             Audience::Account,
-            "channel.reconnected",
-            json!({"channel_id": channel.id, "page_id": channel.page_id, "at": channel.status_changed_at}),
+            LiveEvent::ChannelReconnected(ChannelReconnectedData {
+                channel_id: channel.id.clone(),
+                page_id: channel.page_id.clone(),
+                at: channel.status_changed_at,
+            }),
         )
         .await;
     state.wake.outbox.notify_one();

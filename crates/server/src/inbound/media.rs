@@ -12,7 +12,7 @@ use store::{Attachment, StoredFile};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
-use super::{backoff_ms, notify};
+use super::backoff_ms;
 use crate::state::AppState;
 use crate::workers::Job;
 
@@ -93,7 +93,9 @@ impl Job for MediaJob {
         };
         if updated.status != "pending" {
             let message = store.get_message(account, &updated.message_id).await?;
-            notify::publish_message(state, account, "message.updated", message).await;
+            state
+                .publish_message(crate::events::LiveEvent::MessageUpdated, message)
+                .await;
         }
         Ok(1)
     }

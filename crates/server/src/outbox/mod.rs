@@ -14,11 +14,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use jiff::SignedDuration;
 use messenger::graph::{AttachmentKind, FileUpload, GraphError, SendRequest};
-use serde_json::json;
 use store::{Message, OutboxJob};
 use tokio::sync::Notify;
 
-use crate::events::Audience;
+use crate::events::LiveEvent;
 use crate::state::AppState;
 use crate::workers::Job;
 use policy::{
@@ -250,22 +249,11 @@ enum Attempt {
     Local(String),
 }
 
-/// Tells agents' browsers that an outgoing message changed status.
+/// Tells agents' browsers that an outgoing message changed status
+/// (`message.updated` with the message as it is now).
 pub async fn publish_status(state: &AppState, message: &Message) {
     state
-        .publish(
-            &message.account_id,
-            Audience::Account,
-            "message.status",
-            json!({
-                "message_id": message.id,
-                "enquiry_id": message.enquiry_id,
-                "visitor_id": message.visitor_id,
-                "status": message.status,
-                "failure_reason": message.failure_reason,
-                "message": message,
-            }),
-        )
+        .publish_message(LiveEvent::MessageUpdated, message.clone())
         .await;
 }
 

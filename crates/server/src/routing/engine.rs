@@ -139,8 +139,8 @@ pub async fn route_enquiry(state: &AppState, enquiry: &Enquiry) -> anyhow::Resul
         }
         Applied::Missed { enquiry } => {
             let reason = match &decision.outcome {
-                RoutingOutcome::Missed { reason } => serde_json::to_value(reason).ok(),
-                RoutingOutcome::Offer { .. } => None,
+                RoutingOutcome::Missed { reason } => (*reason).into(),
+                RoutingOutcome::Offer { .. } => crate::events::MissedReason::NoAgentAvailable,
             };
             tracing::info!(enquiry_id = %enquiry.id, ?reason, trigger = %why, "missed");
             events::missed(state, &enquiry, reason).await;

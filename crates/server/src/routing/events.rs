@@ -1,41 +1,45 @@
 //! Routing's live events (listed in `docs/events.md`). Published after the
 //! write committed; a failed publish is logged, never undoes the routing.
 
-use serde_json::{json, Value};
 use store::{Enquiry, Offer, Unassigned};
 
 use crate::api::offers::OfferView;
-use crate::events::Audience;
+use crate::events::{
+    AssignedVia, Audience, EnquiryAssignedData, EnquiryMissedData, EnquiryUnassignedData,
+    LiveEvent, MissedReason, OfferCreatedData, OfferTakenData, OfferWithdrawnData,
+    UnassignedReason, WithdrawnReason,
+};
 use crate::state::AppState;
 
 /// `offer.created`, to each offered agent.
 pub async fn offers_created(state: &AppState, enquiry: &Enquiry, offers: &[Offer]) {
     for offer in offers {
-        let data = json!({
-            "offer": OfferView::from(offer.clone()),
-            "channel_id": enquiry.channel_id,
-            "visitor_id": enquiry.visitor_id,
-        });
+        let view = OfferView::from(offer.clone());
         state
             .publish(
                 &enquiry.account_id,
                 Audience::Staff(&offer.staff_id),
-                "offer.created",
-                data,
+                LiveEvent::OfferCreated(OfferCreatedData {
+                    offer: view,
+                    channel_id: enquiry.channel_id.clone(),
+                    visitor_id: enquiry.visitor_id.clone(),
+                }),
             )
             .await;
     }
 }
 
-/// `offer.withdrawn`, to the agent whose open offer ended without them:
-/// `reason` is `expired` (timed out) or `unavailable` (they went away).
-pub async fn offer_withdrawn(state: &AppState, offer: &Offer, reason: &str) {
+/// `offer.withdrawn`, to the agent whose open offer ended without them.
+pub async fn offer_withdrawn(state: &AppState, offer: &Offer, reason: WithdrawnReason) {
     state
         .publish(
             &offer.account_id,
             Audience::Staff(&offer.staff_id),
-            "offer.withdrawn",
-            json!({"offer_id": offer.id, "enquiry_id": offer.enquiry_id, "reason": reason}),
+            LiveEvent::OfferWithdrawn(OfferWithdrawnData {
+                offer_id: offer.id.clone(),
+                enquiry_id: offer.enquiry_id.clone(),
+                reason,
+            }),
         )
         .await;
 }
@@ -47,66 +51,74 @@ pub async fn offers_taken(state: &AppState, taken: &[Offer], winner: &str) {
             .publish(
                 &offer.account_id,
                 Audience::Staff(&offer.staff_id),
-                "offer.taken",
-                json!({"offer_id": offer.id, "enquiry_id": offer.enquiry_id, "staff_id": winner}),
+                LiveEvent::OfferTaken(OfferTakenData {
+                    offer_id: offer.id.clone(),
+                    enquiry_id: offer.enquiry_id.clone(),
+                    staff_id: winner.to_owned(),
+                }),
             )
             .await;
     }
 }
 
-/// `enquiry.assigned`, to the account: `via` is `offer` or `pick_up`.
-pub async fn assigned(state: &AppState, enquiry: &Enquiry, via: &str) {
+/// `enquiry.assigned`, to the account.
+pub async fn assigned(state: &AppState, enquiry: &Enquiry, via: AssignedVia) {
+    let Some(staff_id) = enquiry.assigned_staff_id.clone() else {
+        tracing::warn!(enquiry_id = %enquiry.id, "an assigned enquiry without an agent");
+        return;
+    };
     state
         .publish(
             &enquiry.account_id,
             Audience::Account,
-            "enquiry.assigned",
-            json!({
-                "enquiry_id": enquiry.id,
-                "channel_id": enquiry.channel_id,
-                "visitor_id": enquiry.visitor_id,
-                "staff_id": enquiry.assigned_staff_id,
-                "assigned_at": enquiry.assigned_at,
-                "via": via,
+            LiveEvent::EnquiryAssigned(EnquiryAssignedData {
+                enquiry_id: enquiry.id.clone(),
+                channel_id: enquiry.channel_id.clone(),
+                visitor_id: enquiry.visitor_id.clone(),
+                staff_id,
+                assigned_at: enquiry.assigned_at.unwrap_or_else(|| state.now()),
+                via,
             }),
         )
         .await;
 }
 
 /// `enquiry.missed`, to the account.
-pub async fn missed(state: &AppState, enquiry: &Enquiry, reason: Option<Value>) {
+pub async fn missed(state: &AppState, enquiry: &Enquiry, reason: MissedReason) {
     state
         .publish(
             &enquiry.account_id,
             Audience::Account,
-            "enquiry.missed",
-            json!({
-                "enquiry_id": enquiry.id,
-                "channel_id": enquiry.channel_id,
-                "visitor_id": enquiry.visitor_id,
-                "reason": reason,
-                "missed_at": enquiry.missed_at,
+            LiveEvent::EnquiryMissed(EnquiryMissedData {
+                enquiry_id: enquiry.id.clone(),
+                channel_id: enquiry.channel_id.clone(),
+                visitor_id: enquiry.visitor_id.clone(),
+                reason,
+                missed_at: enquiry.missed_at.unwrap_or_else(|| state.now()),
             }),
         )
         .await;
 }
 
 /// `enquiry.unassigned`, to the account: an agent no longer serves the
-/// enquiry and it is being routed again (`reason`: `away_grace_ended` or
-/// `agent_removed`).
+/// enquiry and it is being routed again.
 pub async fn unassigned(state: &AppState, unassigned: &Unassigned) {
     let enquiry = &unassigned.enquiry;
+    let reason = if unassigned.reason == store::trigger::AGENT_REMOVED {
+        UnassignedReason::AgentRemoved
+    } else {
+        UnassignedReason::AwayGraceEnded
+    };
     state
         .publish(
             &enquiry.account_id,
             Audience::Account,
-            "enquiry.unassigned",
-            json!({
-                "enquiry_id": enquiry.id,
-                "channel_id": enquiry.channel_id,
-                "visitor_id": enquiry.visitor_id,
-                "staff_id": unassigned.previous_staff_id,
-                "reason": unassigned.reason,
+            LiveEvent::EnquiryUnassigned(EnquiryUnassignedData {
+                enquiry_id: enquiry.id.clone(),
+                channel_id: enquiry.channel_id.clone(),
+                visitor_id: enquiry.visitor_id.clone(),
+                staff_id: unassigned.previous_staff_id.clone(),
+                reason,
             }),
         )
         .await;

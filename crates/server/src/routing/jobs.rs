@@ -99,7 +99,7 @@ impl Job for TimerJob {
         let now = state.now();
         let expired = state.store.expire_due_offers(now, 100).await?;
         for e in &expired {
-            events::offer_withdrawn(state, &e.offer, "expired").await;
+            events::offer_withdrawn(state, &e.offer, crate::events::WithdrawnReason::Expired).await;
         }
         let rerouted = state.store.reroute_after_grace(now).await?;
         for unassigned in &rerouted {

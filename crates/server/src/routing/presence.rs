@@ -32,7 +32,12 @@ pub async fn availability_changed(state: &AppState, staff: &Staff) {
     {
         Ok(ended) => {
             for e in &ended {
-                events::offer_withdrawn(state, &e.offer, "unavailable").await;
+                events::offer_withdrawn(
+                    state,
+                    &e.offer,
+                    crate::events::WithdrawnReason::Unavailable,
+                )
+                .await;
             }
             if ended.iter().any(|e| e.enquiry_rerouted) {
                 state.wake.routing.notify_one();

@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 
 pub mod client;
 pub mod flows;
+pub mod live;
 
 #[allow(unused_imports)] // not every test file asserts errors
 pub use client::{assert_error, Client};

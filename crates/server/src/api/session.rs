@@ -171,5 +171,31 @@ pub async fn set_availability(
         )
         .await?;
     crate::routing::availability_changed(&state, &staff).await;
+    publish_availability(&state, &staff).await;
     Ok(Json(staff.into()))
+}
+
+/// `staff.availability`, to the account (boards update live).
+async fn publish_availability(state: &AppState, staff: &store::Staff) {
+    let active_count = match state.store.agent_states(&staff.account_id).await {
+        Ok(agents) => agents
+            .get(&staff.id)
+            .map_or(0, |agent| i64::from(agent.active_enquiries)),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not count active enquiries for an event");
+            return;
+        }
+    };
+    state
+        .publish(
+            &staff.account_id,
+            crate::events::Audience::Account,
+            crate::events::LiveEvent::StaffAvailability(crate::events::StaffAvailabilityData {
+                staff_id: staff.id.clone(),
+                availability: staff.availability,
+                active_count,
+                capacity: staff.capacity,
+            }),
+        )
+        .await;
 }

@@ -570,8 +570,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Upgrades to a WebSocket of the caller's events
-         *     (`{"seq":…,"type":"…","at":"…","data":{…}}` text frames).
+         * Upgrades to a WebSocket of the caller's events: text frames
+         *     `{"seq":…,"type":"…","at":"…","data":{…}}`, one `LiveEvent` each (the
+         *     schema of the 101 response), and once the missed ones are replayed
+         *     `{"type":"ready","seq":N}`.
          */
         get: operations["events"];
         put?: never;
@@ -596,7 +598,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change my own names. */
+        patch: operations["update_me"];
         trace?: never;
     };
     "/api/v1/me/availability": {
@@ -626,6 +629,26 @@ export interface paths {
         /** The enquiries I serve now, oldest first, with unread counts. */
         get: operations["my_enquiries"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change my own password. My other sessions end; this one stays. Wrong
+         *     current passwords count against the login throttle like failed logins.
+         */
+        put: operations["change_password"];
         post?: never;
         delete?: never;
         options?: never;
@@ -890,6 +913,11 @@ export interface components {
             /** @description The staff member the token acts as. */
             staff_id: string;
         };
+        /**
+         * @description How an agent came to serve an enquiry.
+         * @enum {string}
+         */
+        AssignedVia: "offer" | "pick_up";
         /** @description The enquiry an agent now serves. */
         AssignmentView: {
             assigned_at?: string | null;
@@ -902,7 +930,7 @@ export interface components {
         };
         /**
          * @description `pending` (downloading), `stored` (served at `download_url`), `failed`,
-         *      `too_large` or `remote` (a link, see `url`).
+         *     `too_large` or `remote` (a link, see `url`).
          * @enum {string}
          */
         AttachmentStatus: "pending" | "stored" | "failed" | "too_large" | "remote";
@@ -929,12 +957,129 @@ export interface components {
         AvailabilityRequest: {
             availability: components["schemas"]["Availability"];
         };
+        ChangePasswordRequest: {
+            current_password: string;
+            /** @description At least 10 characters. */
+            new_password: string;
+        };
+        /**
+         * @description To the account: a Page was connected as a new channel (the channel as
+         *     `GET /api/v1/channels/{id}` shows it).
+         */
+        ChannelCreatedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["ChannelView"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "channel.created";
+        };
+        ChannelDeletedData: {
+            channel_id: string;
+            page_id: string;
+        };
+        /** @description To the account: a channel was deleted. */
+        ChannelDeletedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["ChannelDeletedData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "channel.deleted";
+        };
+        ChannelDisconnectedData: {
+            /** Format: date-time */
+            at: string;
+            channel_id: string;
+            page_id: string;
+            /** @description For people, e.g. "pages_messaging was revoked". */
+            reason: string;
+        };
+        /** @description To the account, once per disconnect: the channel lost its Page access. */
+        ChannelDisconnectedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["ChannelDisconnectedData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "channel.disconnected";
+        };
+        ChannelReconnectedData: {
+            /** Format: date-time */
+            at: string;
+            channel_id: string;
+            page_id: string;
+        };
+        /**
+         * @description To the account: logging in with Facebook again gave a channel its Page
+         *     back; held replies go out.
+         */
+        ChannelReconnectedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["ChannelReconnectedData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "channel.reconnected";
+        };
         /**
          * @description `active` (taking enquiries), `suspended` by an admin, or
-         *      `disconnected` (the Page's access was lost; see `status_reason`).
+         *     `disconnected` (the Page's access was lost; see `status_reason`).
          * @enum {string}
          */
         ChannelStatus: "active" | "suspended" | "disconnected";
+        ChannelUpdatedData: {
+            channel_id: string;
+            name: string;
+            status: components["schemas"]["ChannelStatus"];
+        };
+        /**
+         * @description To the account: a channel was renamed, got new settings, was
+         *     suspended or resumed.
+         */
+        ChannelUpdatedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["ChannelUpdatedData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "channel.updated";
+        };
         /** @description A channel as the API shows it. Its Page token is never part of it. */
         ChannelView: {
             /** @description App-scoped Facebook user id of the admin who connected it. */
@@ -1086,8 +1231,8 @@ export interface components {
         };
         /**
          * @description How a staff reply is titled for the visitor: as typed (`none`), with
-         *      the staff member's first name (`first_name`, default) or their display
-         *      name (`display_name`), e.g. `Ann: hello`.
+         *     the staff member's first name (`first_name`, default) or their display
+         *     name (`display_name`), e.g. `Ann: hello`.
          * @enum {string}
          */
         DisplayNameFormat: "none" | "first_name" | "display_name";
@@ -1105,6 +1250,54 @@ export interface components {
             num_edit?: number | null;
             previous_text?: string | null;
         };
+        EnquiryAssignedData: {
+            /** Format: date-time */
+            assigned_at: string;
+            channel_id: string;
+            enquiry_id: string;
+            /** @description The agent who now serves it. */
+            staff_id: string;
+            via: components["schemas"]["AssignedVia"];
+            visitor_id: string;
+        };
+        /** @description To the account: an agent accepted an offer or picked up a missed enquiry. */
+        EnquiryAssignedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["EnquiryAssignedData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "enquiry.assigned";
+        };
+        EnquiryClosedData: {
+            /** @description The staff member who closed it. */
+            closed_by?: string | null;
+            enquiry_id: string;
+            reason: components["schemas"]["CloseReason"];
+        };
+        /** @description To the account: an enquiry was closed. */
+        EnquiryClosedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["EnquiryClosedData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "enquiry.closed";
+        };
         /** @description One enquiry with its visitor and messaging window. */
         EnquiryDetailView: components["schemas"]["EnquiryView"] & {
             visitor: components["schemas"]["VisitorView"];
@@ -1114,6 +1307,50 @@ export interface components {
              *     visitor's last message); `None` before any.
              */
             window_ends_at?: string | null;
+        };
+        EnquiryMissedData: {
+            channel_id: string;
+            enquiry_id: string;
+            /** Format: date-time */
+            missed_at: string;
+            reason: components["schemas"]["MissedReason"];
+            visitor_id: string;
+        };
+        /** @description To the account: routing found nobody (the away message is queued once). */
+        EnquiryMissedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["EnquiryMissedData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "enquiry.missed";
+        };
+        EnquiryOpenedData: {
+            /** @description `status` is `queued`; routing admits and routes it next. */
+            enquiry: components["schemas"]["EnquiryView"];
+        };
+        /** @description To the account: a visitor with no open enquiry on the channel wrote. */
+        EnquiryOpenedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["EnquiryOpenedData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "enquiry.opened";
         };
         /** @description An enquiry after close or transfer. */
         EnquiryStateView: {
@@ -1129,11 +1366,59 @@ export interface components {
         };
         /**
          * @description Where an enquiry is in its life: `queued` (waiting under the account's
-         *      limit), `routing`, `offered`, `active` (an agent serves it), `missed`
-         *      (nobody could take it), `closed`.
+         *     limit), `routing`, `offered`, `active` (an agent serves it), `missed`
+         *     (nobody could take it), `closed`.
          * @enum {string}
          */
         EnquiryStatus: "queued" | "routing" | "offered" | "active" | "missed" | "closed";
+        EnquiryTransferredData: {
+            /** @description Who transferred it. */
+            by_staff_id: string;
+            enquiry_id: string;
+            /** @description The agent who served it before. */
+            from_staff_id?: string | null;
+            to: components["schemas"]["TransferredTo"];
+        };
+        /** @description To the account: an enquiry was transferred to a destination or an agent. */
+        EnquiryTransferredEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["EnquiryTransferredData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "enquiry.transferred";
+        };
+        EnquiryUnassignedData: {
+            channel_id: string;
+            enquiry_id: string;
+            reason: components["schemas"]["UnassignedReason"];
+            /** @description The agent who had it. */
+            staff_id: string;
+            visitor_id: string;
+        };
+        /** @description To the account: an agent no longer serves an active enquiry; it is routed again. */
+        EnquiryUnassignedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["EnquiryUnassignedData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "enquiry.unassigned";
+        };
         /** @description An enquiry: one conversation episode of a visitor. */
         EnquiryView: {
             /** Format: date-time */
@@ -1285,6 +1570,10 @@ export interface components {
                 updated_at: string;
             }[];
         };
+        /** @description A live event of `GET /api/v1/events`, told apart by `type` (docs/events.md). */
+        LiveEvent: components["schemas"]["MessageCreatedEvent"] | components["schemas"]["MessageUpdatedEvent"] | components["schemas"]["EnquiryOpenedEvent"] | components["schemas"]["EnquiryAssignedEvent"] | components["schemas"]["EnquiryMissedEvent"] | components["schemas"]["EnquiryUnassignedEvent"] | components["schemas"]["EnquiryClosedEvent"] | components["schemas"]["EnquiryTransferredEvent"] | components["schemas"]["OfferCreatedEvent"] | components["schemas"]["OfferWithdrawnEvent"] | components["schemas"]["OfferTakenEvent"] | components["schemas"]["VisitorUpdatedEvent"] | components["schemas"]["ChannelCreatedEvent"] | components["schemas"]["ChannelUpdatedEvent"] | components["schemas"]["ChannelDeletedEvent"] | components["schemas"]["ChannelDisconnectedEvent"] | components["schemas"]["ChannelReconnectedEvent"] | components["schemas"]["StaffAvailabilityEvent"];
+        /** @description A text frame of `GET /api/v1/events`: a live event, or `ready` once the missed events were replayed. */
+        LiveEventFrame: components["schemas"]["LiveEvent"] | components["schemas"]["ReadyFrame"];
         LoginPageView: {
             /** @description The user has the Messaging and Moderate tasks (and a Page token). */
             can_message: boolean;
@@ -1337,15 +1626,44 @@ export interface components {
         };
         /**
          * @description Who wrote a message: the visitor, a staff member, the system (welcome
-         *      and away messages) or the Page (Facebook's own Page inbox).
+         *     and away messages) or the Page (Facebook's own Page inbox).
          * @enum {string}
          */
         MessageAuthor: "visitor" | "staff" | "system" | "page";
+        /**
+         * @description To the account: a message was stored — a visitor's, a Page-inbox
+         *     reply, the welcome or away message, or a staff reply (queued).
+         */
+        MessageCreatedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["MessageEventData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message.created";
+        };
         /**
          * @description `inbound` (from the visitor or the Page inbox) or `outbound` (sent by us).
          * @enum {string}
          */
         MessageDirection: "inbound" | "outbound";
+        /**
+         * @description `message.created` and `message.updated`: the message in the shape of
+         *     `GET /api/v1/enquiries/{id}/messages` items.
+         */
+        MessageEventData: {
+            /** @description `null` for activity outside an enquiry (a referral before the first message). */
+            enquiry_id?: string | null;
+            message: components["schemas"]["MessageView"];
+            visitor_id: string;
+        };
         /**
          * @description What a message is.
          * @enum {string}
@@ -1375,10 +1693,31 @@ export interface components {
         };
         /**
          * @description Inbound messages are `received`; outbound ones go `queued` → `sending` →
-         *      `sent` → `delivered` → `read`, or end `failed` (see `failure_reason`).
+         *     `sent` → `delivered` → `read`, or end `failed` (see `failure_reason`).
          * @enum {string}
          */
         MessageStatus: "received" | "queued" | "sending" | "sent" | "delivered" | "read" | "failed";
+        /**
+         * @description To the account: a message changed — its send status (sent, failed,
+         *     held; `failure_reason` says why), an edit, a reaction, a delivery or
+         *     read receipt, an echo matched to it, or a file that finished
+         *     downloading. The message as it is now.
+         */
+        MessageUpdatedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["MessageEventData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message.updated";
+        };
         /** @description A message of the conversation, either direction. */
         MessageView: {
             attachments: components["schemas"]["AttachmentView"][];
@@ -1413,6 +1752,11 @@ export interface components {
             text?: string | null;
             visitor_id: string;
         };
+        /**
+         * @description Why routing found nobody.
+         * @enum {string}
+         */
+        MissedReason: "no_agent_available" | "all_destinations_tried" | "outside_hours";
         /** @description A missed enquiry in the pick-up list. */
         MissedView: {
             /** @description When the away message was queued for the visitor. */
@@ -1449,11 +1793,55 @@ export interface components {
              */
             window_ends_at: string;
         };
+        OfferCreatedData: {
+            channel_id: string;
+            /** @description With what the offer card shows: visitor, channel, first message. */
+            offer: components["schemas"]["OfferView"];
+            visitor_id: string;
+        };
+        /** @description To the offered agent only: an offer for them (ring all sends one per member). */
+        OfferCreatedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["OfferCreatedData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "offer.created";
+        };
         /**
          * @description An offer's state.
          * @enum {string}
          */
         OfferStatus: "open" | "accepted" | "declined" | "expired" | "withdrawn" | "taken";
+        OfferTakenData: {
+            enquiry_id: string;
+            offer_id: string;
+            /** @description The agent who accepted it. */
+            staff_id: string;
+        };
+        /** @description To the other offered agents: someone accepted the enquiry. */
+        OfferTakenEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["OfferTakenData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "offer.taken";
+        };
         /** @description An offer as agents see it. */
         OfferView: {
             created_at: string;
@@ -1468,6 +1856,27 @@ export interface components {
             status: components["schemas"]["OfferStatus"];
             /** @description Offered because this agent served the visitor before. */
             via_sticky: boolean;
+        };
+        OfferWithdrawnData: {
+            enquiry_id: string;
+            offer_id: string;
+            reason: components["schemas"]["WithdrawnReason"];
+        };
+        /** @description To the offered agent only: their open offer ended without them. */
+        OfferWithdrawnEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["OfferWithdrawnData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "offer.withdrawn";
         };
         /** @description The Page a channel is bound to. */
         PageView: {
@@ -1608,6 +2017,13 @@ export interface components {
             /** @description `visitor` or a staff id. */
             reactor: string;
         };
+        /** @description Sent once, after the events missed since `?after=` were replayed: `seq` is the last one sent (resume from it after a reconnect). */
+        ReadyFrame: {
+            /** Format: int64 */
+            seq: number;
+            /** @enum {string} */
+            type: "ready";
+        };
         /**
          * @description A staff member's role.
          * @enum {string}
@@ -1650,6 +2066,36 @@ export interface components {
             destinations: Record<string, never>[];
             outcome: Record<string, never>;
             steps: Record<string, never>[];
+        };
+        StaffAvailabilityData: {
+            /**
+             * Format: int64
+             * @description Enquiries they serve now, and how many they may.
+             */
+            active_count: number;
+            availability: components["schemas"]["Availability"];
+            /** Format: int64 */
+            capacity: number;
+            staff_id: string;
+        };
+        /**
+         * @description To the account: a staff member's availability changed (they set it,
+         *     or an admin changed it).
+         */
+        StaffAvailabilityEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["StaffAvailabilityData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "staff.availability";
         };
         /** @description A staff member. */
         StaffView: {
@@ -1721,10 +2167,20 @@ export interface components {
             /** @description …or to this agent (exactly one of the two). */
             staff_id?: string | null;
         };
+        /** @description Where a transferred enquiry goes: a destination's members or one agent. */
+        TransferredTo: {
+            destination_id?: string | null;
+            staff_id?: string | null;
+        };
         TypingRequest: {
             /** @description `true` shows the typing bubble, `false` hides it. */
             typing: boolean;
         };
+        /**
+         * @description Why an agent lost an active enquiry.
+         * @enum {string}
+         */
+        UnassignedReason: "away_grace_ended" | "agent_removed";
         UpdateAccountRoutingRequest: {
             /**
              * Format: int32
@@ -1746,6 +2202,12 @@ export interface components {
             offer_timeout_secs?: number | null;
             strategy?: string | null;
         };
+        UpdateProfileRequest: {
+            /** @description The name visitors see when a channel's format is `display_name`. */
+            display_name?: string | null;
+            first_name?: string | null;
+            last_name?: string | null;
+        };
         UpdateStaffRequest: {
             /** Format: int32 */
             capacity?: number | null;
@@ -1755,6 +2217,26 @@ export interface components {
             last_name?: string | null;
             password?: string | null;
             role?: null | components["schemas"]["Role"];
+        };
+        VisitorUpdatedData: {
+            /** @description `profile_status` is `fetched` or `unavailable`. */
+            visitor: components["schemas"]["VisitorView"];
+        };
+        /** @description To the account: a visitor's profile (name, picture) was fetched. */
+        VisitorUpdatedEvent: {
+            /** Format: date-time */
+            at: string;
+            data: components["schemas"]["VisitorUpdatedData"];
+            /**
+             * Format: int64
+             * @description Per account, increasing; a client may see gaps (others' private events).
+             */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "visitor.updated";
         };
         /** @description A visitor: one person on one channel. */
         VisitorView: {
@@ -1792,6 +2274,11 @@ export interface components {
             tuesday?: string[];
             wednesday?: string[];
         };
+        /**
+         * @description Why an open offer ended without its agent.
+         * @enum {string}
+         */
+        WithdrawnReason: "expired" | "unavailable" | "closed" | "transferred";
     };
     responses: never;
     parameters: never;
@@ -1958,6 +2445,15 @@ export interface operations {
             };
             /** @description Too many failed attempts */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy checking other passwords; try again after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3262,12 +3758,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Switching to the WebSocket */
+            /** @description Switching to the WebSocket; each text frame is a `LiveEventFrame` (a `LiveEvent` or the `ReadyFrame`) */
             101: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LiveEventFrame"];
+                };
             };
             401: {
                 headers: {
@@ -3306,6 +3804,45 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateProfileRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3364,6 +3901,53 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed; other sessions ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many wrong passwords */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -143,7 +143,54 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = routes().split_for_parts();
     doc.merge(crate::webhooks::openapi());
     doc.merge(crate::webhooks::deauthorize::openapi());
+    unique_operation_ids(&mut doc);
     doc
+}
+
+/// Gives every operation a unique `operationId`. utoipa names operations
+/// after their handler functions, so `staff::list` and `offers::list` were
+/// both `list` — and generated clients keep one `list`. A shared name gets
+/// the path's resource words appended (`list_offers`, `get_staff`).
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    use std::collections::HashMap;
+    fn operations(
+        item: &mut utoipa::openapi::path::PathItem,
+    ) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ]
+        .into_iter()
+        .flatten()
+    }
+    let mut uses: HashMap<String, usize> = HashMap::new();
+    for item in doc.paths.paths.values_mut() {
+        for op in operations(item) {
+            if let Some(id) = &op.operation_id {
+                *uses.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let resource: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty() && !s.starts_with('{') && *s != "api" && *s != "v1")
+            .map(|s| s.replace(['-', '.'], "_"))
+            .collect();
+        for op in operations(item) {
+            if let Some(id) = op.operation_id.as_mut() {
+                if uses.get(id.as_str()).copied().unwrap_or(0) > 1 {
+                    *id = format!("{id}_{}", resource.join("_"));
+                }
+            }
+        }
+    }
 }
 
 /// The API routes and their OpenAPI document.
@@ -225,4 +272,24 @@ pub fn openapi_json() -> String {
 /// A JSON 404 for unknown paths (used as the router fallback).
 pub async fn not_found() -> Json<serde_json::Value> {
     Json(serde_json::json!({"error": {"code": "not_found", "message": "not found"}}))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_has_its_own_operation_id() {
+        let doc = serde_json::to_value(super::openapi()).unwrap();
+        let mut seen = std::collections::BTreeMap::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
+                    if let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+                        panic!("{id} names both {other} and {method} {path}");
+                    }
+                }
+            }
+        }
+        assert_eq!(seen["list_offers"], "get /api/v1/offers");
+        assert!(seen.len() > 40);
+    }
 }

@@ -12,7 +12,6 @@ import {
   offersWith,
   previewOf,
   unreadTotal,
-  withStatus,
   type ChatItem,
 } from './chat-state';
 
@@ -62,15 +61,6 @@ describe('mergeMessages', () => {
     expect(list[0]).toMatchObject({ status: 'failed', failure_reason: '(#551) gone' });
     list = mergeMessages([{ ...sent, status: 'read' }], [{ ...sent, status: 'delivered', text: 'same' }]);
     expect(list[0]!.status).toBe('read');
-  });
-  it('applies an outbox status with its reason', () => {
-    const list = withStatus([msg('r', '2026-01-01T10:03:00Z')], {
-      message_id: 'r',
-      status: 'failed',
-      failure_reason: '(#551) This person isn\'t available right now.',
-    });
-    expect(list[0]).toMatchObject({ status: 'failed', failure_reason: expect.stringContaining('551') });
-    expect(withStatus(list, { message_id: 'zzz', status: 'sent', failure_reason: null })).toBe(list);
   });
 });
 

@@ -211,17 +211,6 @@ export function mergeMessages(list: Message[], incoming: Message[]): Message[] {
   return [...map.values()].sort(byTime);
 }
 
-/** An outbox status change (`message.status`) onto the message it names. */
-export function withStatus(
-  list: Message[],
-  change: { message_id: string; status: Message['status']; failure_reason: string | null },
-): Message[] {
-  const at = list.findIndex((m) => m.id === change.message_id);
-  if (at < 0) return list;
-  const out = [...list];
-  out[at] = { ...list[at]!, status: change.status, failure_reason: change.failure_reason };
-  return out;
-}
 
 /** An offer with what the agent needs to decide. */
 export interface OfferItem {

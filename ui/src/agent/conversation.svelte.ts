@@ -6,7 +6,7 @@ import { live } from '../lib/live.svelte';
 import type { Message } from '../lib/live-events';
 import { MAX_FILE_BYTES, formatBytes } from '../lib/format';
 import { getJson, postJson, uploadFile } from './api';
-import { mergeMessages, normalizeMessage, withStatus } from './chat-state';
+import { mergeMessages, normalizeMessage } from './chat-state';
 import { desk, type Load } from './desk.svelte';
 
 type EnquiryDetail = Schemas['EnquiryDetailView'];
@@ -57,12 +57,6 @@ export class Conversation {
           this.take([normalizeMessage(d.message)]);
         }),
         live.on('message.updated', (d) => mine(d) && this.take([normalizeMessage(d.message)])),
-        live.on('message.status', (d) => {
-          if (!mine(d)) return;
-          if (d.message && typeof d.message.id === 'string')
-            this.take([normalizeMessage({ ...(d.message as Message), status: d.status, failure_reason: d.failure_reason })], true);
-          else this.messages = withStatus(this.messages, d);
-        }),
         live.on('visitor.updated', (d) => {
           if (this.detail && this.detail.visitor.id === d.visitor.id) this.detail = { ...this.detail, visitor: d.visitor };
         }),
@@ -137,14 +131,7 @@ export class Conversation {
     return false;
   }
 
-  private take(incoming: Message[], statusOnly = false): void {
-    if (statusOnly) {
-      const known = this.messages.find((m) => m.id === incoming[0]!.id);
-      if (known) {
-        this.messages = mergeMessages(this.messages, [{ ...known, status: incoming[0]!.status, failure_reason: incoming[0]!.failure_reason }]);
-        return;
-      }
-    }
+  private take(incoming: Message[]): void {
     const before = this.messages.length;
     this.messages = mergeMessages(this.messages, incoming);
     if (this.messages.length > before) this.shown += this.messages.length - before;

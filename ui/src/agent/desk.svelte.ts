@@ -140,10 +140,6 @@ class Desk {
       live.on('channel.reconnected', () => void this.loadChannels()),
       live.on('channel.deleted', () => void this.loadChannels()),
       live.on('staff.availability', (d) => this.onAvailability(d)),
-      live.on('*', (data, event) => {
-        // Any availability event naming a staff member (its final name may differ).
-        if (event.type !== 'staff.availability' && /availability/.test(event.type)) this.onAvailability(data as Loose);
-      }),
     ];
     void this.loadChannels();
     void this.loadTeam();

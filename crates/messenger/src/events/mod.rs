@@ -10,6 +10,7 @@ pub mod build;
 mod escape;
 mod kinds;
 mod parse;
+mod surrogates;
 
 pub use attachment::{dedupe_stickers, Attachment, SharedKind, LIKE_STICKER_ID};
 pub use escape::{escape_unicode_json, to_facebook_json};
@@ -19,6 +20,7 @@ pub use kinds::{
     PAGE_INBOX_APP_IDS,
 };
 pub use parse::{parse_batch, PayloadError};
+pub use surrogates::replace_lone_surrogates;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};

@@ -24,8 +24,11 @@ const ENVELOPE_KEYS: [&str; 3] = ["sender", "recipient", "timestamp"];
 
 /// Parses a webhook body (the raw bytes; verify the signature first).
 pub fn parse_batch(raw: &[u8]) -> Result<WebhookBatch, PayloadError> {
+    // A lone surrogate escape (half an emoji) must not cost every other
+    // item of the delivery: it becomes U+FFFD before parsing.
+    let raw = super::surrogates::replace_lone_surrogates(raw);
     let body: Value =
-        serde_json::from_slice(raw).map_err(|e| PayloadError::NotJson(e.to_string()))?;
+        serde_json::from_slice(&raw).map_err(|e| PayloadError::NotJson(e.to_string()))?;
     let obj = body.as_object().ok_or(PayloadError::NotAnObject)?;
     let object = obj
         .get("object")

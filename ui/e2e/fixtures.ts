@@ -8,6 +8,10 @@
 //   once per spec FILE (its tests share it, in order) and stopped after the
 //   file; `test.use({ demoPerTest: true })` gives each test its own.
 // * `baseURL` is the demo's server, so `page.goto('/chats')` works.
+// * `loginAs(page, 'admin'|'agent'|'agent2'|email, { path, via })`,
+//   `pageAs(who)` (a second browser user), `apiAs(who)` (the API, no browser),
+//   `newVisitor()` / `openVisitorChat(v)` / `visitorTypes(chat, text)`,
+//   `emulator` (the control API, support/emulator.ts), `snap(page, name)`.
 // * Every test fails on a console error or an uncaught exception in any page
 //   of its browser context (CSP violations are console errors); allow the
 //   ones a test expects with `consoleErrors.allow(/pattern/)` or

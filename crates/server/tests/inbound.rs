@@ -795,34 +795,34 @@ async fn a_batch_of_many_entries_and_events_is_stored_completely(backend: Backen
     }
 }
 
-async fn half_an_emoji_in_one_message_costs_no_other_message_of_the_delivery(backend: Backend) {
+async fn half_an_emoji_or_a_nul_in_one_message_costs_no_other_message_of_the_delivery(
+    backend: Backend,
+) {
     let (app, admin, page) = setup(backend).await;
     let p = &page.page_id;
     let cut = app.visitor(p, "Cut").await;
     let whole = app.visitor(p, "Whole").await;
+    let nul = app.visitor(p, "Nul").await;
     let t0 = now_ms();
+    let text = |mid: &str, text: &str| json!({"message": {"mid": mid, "text": text}});
     let raw = body(vec![(
         p.clone(),
         vec![
-            item(
-                p,
-                &cut,
-                t0,
-                json!({"message": {"mid": "m_cut", "text": "love it HALF"}}),
-            ),
-            item(
-                p,
-                &whole,
-                t0 + 1,
-                json!({"message": {"mid": "m_whole", "text": "hello \u{1f600}"}}),
-            ),
+            item(p, &cut, t0, text("m_cut", "love it HALF")),
+            item(p, &whole, t0 + 1, text("m_whole", "hello \u{1f600}")),
+            // PostgreSQL cannot store U+0000: it is kept as the symbol for NUL.
+            item(p, &nul, t0 + 2, text("m_nul", "a\u{0}b")),
         ],
     )]);
     // A lone high surrogate, as a client that cut an emoji in two sends it.
     let raw = String::from_utf8(raw).unwrap().replace("HALF", "\\ud83d");
-    assert!(raw.contains(r"\ud83d"));
+    assert!(raw.contains(r"\ud83d") && raw.contains(r"\u0000"), "{raw}");
     assert_eq!(deliver(&app, raw.as_bytes()).await, StatusCode::OK);
-    for (psid, expected) in [(&cut, "love it \u{fffd}"), (&whole, "hello \u{1f600}")] {
+    for (psid, expected) in [
+        (&cut, "love it \u{fffd}"),
+        (&whole, "hello \u{1f600}"),
+        (&nul, "a\u{2400}b"),
+    ] {
         let enquiry = enquiry_of(&admin, psid).await;
         let all = messages_when(
             &admin,
@@ -1058,7 +1058,7 @@ on_both_backends!(
     the_same_delivery_twice_is_stored_once,
     deliveries_out_of_order_keep_the_conversation_order,
     a_batch_of_many_entries_and_events_is_stored_completely,
-    half_an_emoji_in_one_message_costs_no_other_message_of_the_delivery,
+    half_an_emoji_or_a_nul_in_one_message_costs_no_other_message_of_the_delivery,
     many_concurrent_deliveries_are_all_acknowledged_and_applied,
     a_delivery_left_by_a_crashed_worker_is_finished_after_restart_exactly_once,
     a_visitor_beyond_the_concurrent_limit_waits_until_one_closes,

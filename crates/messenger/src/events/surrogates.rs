@@ -7,11 +7,15 @@
 //! Before parsing, each lone surrogate escape becomes `\ufffd` (U+FFFD, the
 //! replacement character), so the text keeps its place and shape; the raw
 //! delivery stays in the inbox for inspection.
+//!
+//! `\u0000` (NUL) likewise becomes `\u2400` (␀, the symbol for NUL):
+//! PostgreSQL cannot store U+0000 in text, so a NUL in a visitor's text or id
+//! made the delivery fail on every retry. The symbol shows where it was.
 
 use std::borrow::Cow;
 
-/// `raw` with every lone surrogate escape replaced by `\ufffd`; borrowed
-/// unchanged when there is none.
+/// `raw` with every lone surrogate escape replaced by `\ufffd` and every
+/// `\u0000` by `\u2400`; borrowed unchanged when there is none.
 pub fn replace_lone_surrogates(raw: &[u8]) -> Cow<'_, [u8]> {
     let mut out: Option<Vec<u8>> = None;
     let mut i = 0;
@@ -24,6 +28,12 @@ pub fn replace_lone_surrogates(raw: &[u8]) -> Cow<'_, [u8]> {
             i += 2; // `\"`, `\\`, `\n`, …: the next byte is not an escape
             continue;
         };
+        if unit == 0 {
+            let buf = out.get_or_insert_with(|| raw.to_vec());
+            buf[i..i + 6].copy_from_slice(b"\\u2400");
+            i += 6;
+            continue;
+        }
         let lone = match unit {
             0xD800..=0xDBFF => {
                 if matches!(unicode_escape(raw, i + 6), Some(0xDC00..=0xDFFF)) {
@@ -74,6 +84,11 @@ mod tests {
             r#"{"t":"\ufffd\ud83d\ude00"}"#
         );
         assert_eq!(fixed(r#"{"t":"end\uD83D"}"#), r#"{"t":"end\ufffd"}"#);
+    }
+
+    #[test]
+    fn nul_becomes_the_symbol_for_nul() {
+        assert_eq!(fixed(r#"{"t":"a\u0000b"}"#), r#"{"t":"a\u2400b"}"#);
     }
 
     #[test]

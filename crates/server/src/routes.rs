@@ -245,6 +245,13 @@ pub fn app(state: AppState) -> Router {
         HeaderName::from_static("x-content-type-options"),
         HeaderValue::from_static("nosniff"),
     ))
+    // API answers carry sessions' CSRF tokens, new API token secrets and
+    // customers' conversations: no cache keeps them. (The web app's files
+    // say how long they may be kept themselves.)
+    .layer(SetResponseHeaderLayer::if_not_present(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ))
     .layer(SetResponseHeaderLayer::overriding(
         HeaderName::from_static("referrer-policy"),
         HeaderValue::from_static("same-origin"),

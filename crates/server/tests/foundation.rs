@@ -13,6 +13,7 @@ on_both_backends!(
     repeated_failed_logins_are_throttled_even_with_the_right_password,
     parallel_wrong_passwords_cannot_slip_past_the_throttle,
     control_characters_are_refused_naming_the_field_and_nul_never_fails_a_login,
+    answers_with_secrets_are_never_cached,
     logging_out_ends_the_session,
     writes_with_a_session_cookie_need_the_csrf_token,
     an_agent_cannot_reach_admin_apis_but_can_set_availability,
@@ -932,4 +933,39 @@ async fn control_characters_are_refused_naming_the_field_and_nul_never_fails_a_l
         "invalid_credentials",
         None,
     );
+}
+
+async fn answers_with_secrets_are_never_cached(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_account_with_admin("Acme", "boss@acme.example", "correct horse battery")
+        .await;
+    let http = reqwest::Client::new();
+    let login = http
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "boss@acme.example", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    assert_eq!(login.headers()["cache-control"], "no-store");
+    let admin = app.new_account("Bravo").await;
+    let token = admin
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/api-tokens",
+            Some(json!({"name": "CRM"})),
+        )
+        .await;
+    assert_eq!(token.0, StatusCode::CREATED);
+    let secret = token.1["secret"].as_str().unwrap();
+    let me = http
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.headers()["cache-control"], "no-store");
+    // The web app's own files keep their caching rules.
+    let index = http.get(app.url("/")).send().await.unwrap();
+    assert_eq!(index.headers()["cache-control"], "no-cache");
 }

@@ -109,3 +109,13 @@ test('my profile changes my password', async ({ page, loginAs, demo }) => {
   await page.getByRole('button', { name: 'Change password' }).click();
   await expect(page.getByText('Password changed.')).toBeVisible();
 });
+
+test('an agent sees their own profile, and no admin screen', async ({ page, loginAs }) => {
+  await loginAs(page, 'agent', { path: '/profile' });
+  await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
+  await expect(page.getByRole('definition').filter({ hasText: 'sales@demo.example' })).toBeVisible();
+  await expect(page.getByText(/ask an admin/)).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Omnichannels' })).toHaveCount(0);
+  await page.goto('/channels');
+  await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
+});

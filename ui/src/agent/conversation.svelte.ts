@@ -24,6 +24,11 @@ export interface Upload {
 /** How many messages the DOM shows at first and adds per scroll to the top. */
 export const WINDOW = 60;
 const PAGE = 200;
+/** Messages per newest-first page. */
+const DESC_PAGE = 60;
+/** The server pages newest-first (`order=desc`, R's API change); until it
+ *  does, the console walks the oldest-first pages to the end. */
+const MESSAGES_NEWEST_FIRST = false;
 
 export class Conversation {
   detail = $state<EnquiryDetail | null>(null);
@@ -87,7 +92,7 @@ export class Conversation {
     this.load = 'loading';
     this.error = null;
     try {
-      const [detail, messages] = await Promise.all([desk.detail(this.id, true), this.fetchNewest()]);
+      const [detail, messages] = await Promise.all([desk.detail(this.id, true), this.openingPage()]);
       if (!detail) throw new ApiFailure(404, { code: 'not_found', message: 'This enquiry does not exist or is not yours to see.' });
       this.detail = detail;
       this.messages = mergeMessages(this.messages, messages);
@@ -98,10 +103,23 @@ export class Conversation {
     }
   }
 
-  /** The newest page. The server pages oldest-first today, so this walks to
-   *  the end in pages of 200 (a long chat costs a few requests once) and
-   *  only the newest are rendered; older ones appear as the agent scrolls. */
+  /** The first page on opening; remembers where older messages continue. */
+  private async openingPage(): Promise<Message[]> {
+    if (!MESSAGES_NEWEST_FIRST) return this.fetchNewest();
+    const page = await getJson<PageOf>('/api/v1/enquiries/{id}/messages', { id: this.id }, { order: 'desc', limit: DESC_PAGE });
+    this.olderCursor = page.next_cursor ?? null;
+    return page.items.map(normalizeMessage);
+  }
+
+  /** The newest messages. With `order=desc` (MESSAGES_NEWEST_FIRST) one page
+   *  of the newest, older pages on scroll: a chat of 5,000 opens like one of
+   *  5. Without it the server pages oldest-first, so this walks to the end in
+   *  pages of 200 and renders only the newest; older ones appear on scroll. */
   private async fetchNewest(): Promise<Message[]> {
+    if (MESSAGES_NEWEST_FIRST) {
+      const page = await getJson<PageOf>('/api/v1/enquiries/{id}/messages', { id: this.id }, { order: 'desc', limit: DESC_PAGE });
+      return page.items.map(normalizeMessage);
+    }
     const all: Message[] = [];
     let cursor: string | null = null;
     for (let i = 0; i < 100; i++) {
@@ -116,19 +134,35 @@ export class Conversation {
   private async refreshNewest(): Promise<void> {
     try {
       const newest = await this.fetchNewest();
-      this.messages = mergeMessages(this.messages, newest);
+      this.take(newest);
     } catch {
       /* the replay already delivered what matters */
     }
   }
 
-  /** Shows more of the older messages (scrolling to the top). */
+  /** Shows more of the older messages (scrolling to the top): first those
+   *  loaded but not rendered, then (newest-first paging) the next older page. */
   async showOlder(): Promise<boolean> {
     if (this.hiddenLoaded > 0) {
       this.shown += WINDOW;
       return true;
     }
-    return false;
+    if (!MESSAGES_NEWEST_FIRST || !this.olderCursor || this.loadingOlder) return false;
+    this.loadingOlder = true;
+    try {
+      const page = await getJson<PageOf>(
+        '/api/v1/enquiries/{id}/messages',
+        { id: this.id },
+        { order: 'desc', limit: DESC_PAGE, cursor: this.olderCursor },
+      );
+      this.olderCursor = page.next_cursor ?? null;
+      this.take(page.items.map(normalizeMessage));
+      return page.items.length > 0;
+    } catch {
+      return false;
+    } finally {
+      this.loadingOlder = false;
+    }
   }
 
   private take(incoming: Message[]): void {

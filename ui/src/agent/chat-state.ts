@@ -32,6 +32,8 @@ export interface ChatItem {
   last_at: string;
   /** New activity since the agent last looked at it. */
   fresh: boolean;
+  /** The channel allows the Human Agent tag (7-day window), when the server says. */
+  human_agent_tag: boolean | null;
 }
 
 type Loose = Record<string, unknown>;
@@ -66,6 +68,7 @@ export function chatFromApi(raw: Loose, previous?: ChatItem): ChatItem {
       : (previous?.last_from ?? (num(raw.unread_count) > 0 ? 'visitor' : null)),
     last_at: lastAt,
     fresh: previous?.fresh ?? false,
+    human_agent_tag: typeof raw.human_agent_tag === 'boolean' ? raw.human_agent_tag : (previous?.human_agent_tag ?? null),
   };
 }
 

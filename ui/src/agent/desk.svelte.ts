@@ -339,7 +339,8 @@ class Desk {
     const chat = this.chats.find((c) => c.id === message.enquiry_id);
     if (!chat) return;
     const viewing = this.viewing === chat.id && this.visible;
-    if (created) this.chats = chatsWithMessage(this.chats, message, viewing, this.channels[chat.channel_id]?.human_agent_tag ? HUMAN_AGENT_MS : DAY_MS);
+    const humanAgent = chat.human_agent_tag ?? this.channels[chat.channel_id]?.human_agent_tag ?? false;
+    if (created) this.chats = chatsWithMessage(this.chats, message, viewing, humanAgent ? HUMAN_AGENT_MS : DAY_MS);
     if (created && message.direction === 'inbound' && message.author === 'visitor' && !viewing) {
       chime('message');
       notifyHidden(chat.visitor_name, previewOf(message) ?? 'New message', `chat-${chat.id}`, () => router.navigate(`/chats/${chat.id}`));

@@ -5,11 +5,14 @@
 import { defineConfig } from '@playwright/test';
 
 const CI = !!process.env.CI;
+// Traces, screenshots and the JSON results; E2E_OUTPUT_DIR keeps two runs in
+// one work tree from wiping each other's (each run empties it first).
+const outputDir = process.env.E2E_OUTPUT_DIR ?? './test-results';
 
 export default defineConfig({
   testDir: './e2e',
   testMatch: '**/*.spec.ts',
-  outputDir: './test-results',
+  outputDir,
   globalSetup: './e2e/support/global-setup.ts',
   // Tests in a file run in order and share its demo; files run in parallel.
   fullyParallel: false,
@@ -20,7 +23,7 @@ export default defineConfig({
   retries: CI ? 1 : 0,
   timeout: 30_000,
   expect: { timeout: 7_000 },
-  reporter: [['list'], ['json', { outputFile: './test-results/e2e-results.json' }]],
+  reporter: [['list'], ['json', { outputFile: `${outputDir}/e2e-results.json` }]],
   use: {
     browserName: 'chromium',
     headless: true,

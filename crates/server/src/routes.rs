@@ -16,8 +16,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
-use crate::api::conversation;
 use crate::api::{attachments, channels, enquiries, facebook_login};
+use crate::api::{console, conversation};
 use crate::api::{destinations, health, offers, profile, routing, session, staff, tokens};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -57,6 +57,8 @@ fn route_list() -> Vec<UtoipaMethodRouter<AppState>> {
         routes!(session::set_availability),
         routes!(staff::list, staff::create),
         routes!(staff::get, staff::update, staff::delete),
+        routes!(console::team),
+        routes!(console::supervision),
         routes!(tokens::list, tokens::create),
         routes!(tokens::revoke),
         routes!(destinations::list, destinations::create),

@@ -396,6 +396,11 @@ async fn lists_and_filters_never_show_another_accounts_records(backend: Backend)
         "/api/v1/enquiries/missed",
         "/api/v1/offers",
         "/api/v1/me/enquiries",
+        "/api/v1/team",
+        "/api/v1/supervision",
+        "/api/v1/enquiries?q=a",
+        "/api/v1/enquiries?q=%25",
+        "/api/v1/enquiries?from=2000-01-01&to=2100-01-01",
     ] {
         let (status, body) = b_admin.get(path).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
@@ -407,9 +412,15 @@ async fn lists_and_filters_never_show_another_accounts_records(backend: Backend)
         }
     }
     // Filtering by A's ids finds nothing, like filtering by unknown ids.
+    let a_visitor = a.admin.get("/api/v1/enquiries").await.1["items"][0]["visitor_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for (param, id) in [
         ("channel_id", &a.ids["channels"][0]),
         ("staff_id", &a.ids["staff"][1]),
+        ("visitor_id", &a_visitor),
+        ("destination_id", &a.ids["destinations"][0]),
     ] {
         let (status, body) = b_admin
             .get(&format!("/api/v1/enquiries?{param}={id}"))

@@ -22,6 +22,28 @@ pub struct EnquiryFilter {
     /// The assigned agent.
     pub staff_id: Option<String>,
     pub visitor_id: Option<String>,
+    pub destination_id: Option<String>,
+    /// Opened at or after this.
+    pub opened_from: Option<Timestamp>,
+    /// Opened before this.
+    pub opened_before: Option<Timestamp>,
+    /// Part of the visitor's name (any case; ASCII letters are folded on
+    /// SQLite, every letter on PostgreSQL).
+    pub visitor_name: Option<String>,
+}
+
+/// `text` as a `LIKE` pattern matching it anywhere, lower-cased, with `%`,
+/// `_` and the escape character `\` taken literally.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// A reaction on a message.
@@ -71,8 +93,15 @@ impl Store {
                AND ($3 IS NULL OR channel_id = $3)
                AND ($4 IS NULL OR assigned_staff_id = $4)
                AND ($5 IS NULL OR visitor_id = $5)
-               AND ($6 IS NULL OR id < $6)
-             ORDER BY id DESC LIMIT $7"
+               AND ($6 IS NULL OR destination_id = $6)
+               AND ($7 IS NULL OR opened_at >= $7)
+               AND ($8 IS NULL OR opened_at < $8)
+               AND ($9 IS NULL OR EXISTS (SELECT 1 FROM visitors v
+                     WHERE v.account_id = enquiries.account_id AND v.id = enquiries.visitor_id
+                       AND LOWER(COALESCE(v.name, '') || ' ' || COALESCE(v.first_name, '')
+                                 || ' ' || COALESCE(v.last_name, '')) LIKE $9 ESCAPE '\\'))
+               AND ($10 IS NULL OR id < $10)
+             ORDER BY id DESC LIMIT $11"
         );
         let rows = sqlx::query(&sql)
             .bind(account_id)
@@ -80,6 +109,10 @@ impl Store {
             .bind(filter.channel_id.as_deref())
             .bind(filter.staff_id.as_deref())
             .bind(filter.visitor_id.as_deref())
+            .bind(filter.destination_id.as_deref())
+            .bind(filter.opened_from.map(|t| t.as_millisecond()))
+            .bind(filter.opened_before.map(|t| t.as_millisecond()))
+            .bind(filter.visitor_name.as_deref().map(contains_pattern))
             .bind(before)
             .bind(limit)
             .fetch_all(&self.pool)
@@ -122,6 +155,48 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .context("listing messages")?;
+        let messages: Vec<Message> = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()
+            .context("decoding messages")?;
+        self.details(account_id, messages).await
+    }
+
+    /// The messages of an enquiry newest first, before the message `before`
+    /// of the previous page (a chat opens at its end and loads older ones).
+    pub async fn list_enquiry_messages_newest_first(
+        &self,
+        account_id: &str,
+        enquiry_id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<MessageDetail>, StoreError> {
+        let (before_at, before_id) = match before {
+            Some(id) => {
+                let m = self.get_message(account_id, id).await?;
+                if m.enquiry_id.as_deref() != Some(enquiry_id) {
+                    return Err(StoreError::NotFound);
+                }
+                (Some(m.sent_at.as_millisecond()), Some(m.id))
+            }
+            None => (None, None),
+        };
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE account_id = $1 AND enquiry_id = $2
+               AND ($3 IS NULL OR sent_at < $3 OR (sent_at = $3 AND id < $4))
+             ORDER BY sent_at DESC, id DESC LIMIT $5"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(account_id)
+            .bind(enquiry_id)
+            .bind(before_at)
+            .bind(before_id.as_deref())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .context("listing messages newest first")?;
         let messages: Vec<Message> = rows
             .iter()
             .map(message_from_row)

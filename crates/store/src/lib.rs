@@ -17,6 +17,7 @@
 mod accounts;
 mod api_tokens;
 mod channels;
+mod console;
 mod conversations;
 mod db;
 mod destinations;

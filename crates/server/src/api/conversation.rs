@@ -22,6 +22,7 @@ use store::{
 use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 
+use crate::api::console::{EnquiryCard, MessagePreview};
 use crate::api::enquiries::MessageView;
 use crate::api::schema;
 use crate::auth::Caller;
@@ -588,8 +589,12 @@ async fn publish_withdrawn(
 pub struct MyEnquiryView {
     pub id: String,
     pub channel_id: String,
+    pub channel_name: String,
     pub visitor_id: String,
     pub visitor_name: String,
+    pub visitor_picture_url: Option<String>,
+    /// The conversation's last message (either direction), for the preview.
+    pub last_message: Option<MessagePreview>,
     #[schema(value_type = String, format = DateTime)]
     pub opened_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -600,6 +605,9 @@ pub struct MyEnquiryView {
     /// message, or 7 days where the channel allows the human-agent tag).
     #[schema(value_type = String, format = DateTime)]
     pub window_ends_at: Timestamp,
+    /// Whether the channel allows Messenger's `HUMAN_AGENT` tag, i.e.
+    /// `window_ends_at` is 7 days after the visitor's last message, not 24 hours.
+    pub human_agent_tag: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -631,18 +639,17 @@ pub async fn my_enquiries(
     let mut items = Vec::with_capacity(served.len());
     for s in served {
         let e = s.enquiry;
-        let visitor = state
-            .store
-            .get_visitor(&e.account_id, &e.visitor_id)
-            .await?;
-        let channel = state
-            .store
-            .get_channel(&e.account_id, &e.channel_id)
-            .await?;
+        let card = EnquiryCard::load(&state, &e).await?;
+        let (visitor, channel) = (card.visitor, card.channel);
         let last = visitor.last_inbound_at.unwrap_or(e.last_inbound_at);
+        let human_agent_tag = channel.message_settings.human_agent_tag;
         items.push(MyEnquiryView {
             visitor_name: visitor.display_name().to_owned(),
-            window_ends_at: window_ends_at(last, channel.message_settings.human_agent_tag),
+            visitor_picture_url: visitor.picture_url,
+            channel_name: channel.name,
+            last_message: card.last_message.map(Into::into),
+            window_ends_at: window_ends_at(last, human_agent_tag),
+            human_agent_tag,
             id: e.id,
             channel_id: e.channel_id,
             visitor_id: e.visitor_id,

@@ -114,6 +114,12 @@ pub struct EnquiryDetailView {
     /// visitor's last message); `None` before any.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub window_ends_at: Option<Timestamp>,
+    /// Whether the channel allows Messenger's `HUMAN_AGENT` tag: staff may
+    /// then still reply until `human_agent_window_ends_at` (7 days).
+    pub human_agent_tag: bool,
+    /// 7 days after the visitor's last message, when the tag is allowed.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub human_agent_window_ends_at: Option<Timestamp>,
 }
 
 /// A file or link of a message.
@@ -278,21 +284,65 @@ pub struct ListEnquiriesQuery {
     pub channel_id: Option<String>,
     /// The assigned agent.
     pub staff_id: Option<String>,
+    /// A visitor's enquiries (e.g. their earlier ones, for the agent serving them).
     pub visitor_id: Option<String>,
+    /// The destination it was routed to.
+    pub destination_id: Option<String>,
+    /// Opened at or after this: an RFC 3339 time, or a date (`2026-03-01`,
+    /// from its start, UTC).
+    pub from: Option<String>,
+    /// Opened before this: an RFC 3339 time, or a date (`2026-03-31`, up to
+    /// its end, UTC).
+    pub to: Option<String>,
+    /// Part of the visitor's name, any case.
+    pub q: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–200 (default 50).
     pub limit: Option<u32>,
 }
 
+/// `from`/`to` of the list: a time, or a date's start (`end_of_day`: the
+/// next day's start).
+fn parse_bound(field: &str, value: &str, end_of_day: bool) -> Result<Timestamp, ApiError> {
+    if let Ok(at) = value.parse::<Timestamp>() {
+        return Ok(at);
+    }
+    let date = value.parse::<jiff::civil::Date>().map_err(|_| {
+        ApiError::validation(field, "must be an RFC 3339 time or a date (YYYY-MM-DD)")
+    })?;
+    let date = if end_of_day {
+        date.tomorrow()
+            .map_err(|_| ApiError::validation(field, "is out of range"))?
+    } else {
+        date
+    };
+    date.to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp())
+        .map_err(|_| ApiError::validation(field, "is out of range"))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct PageQuery {
+pub struct MessagesQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–200 (default 50).
     pub limit: Option<u32>,
+    /// `asc` (default): oldest first, pages go forward. `desc`: newest
+    /// first, pages go back in time — a chat opens at its end and loads
+    /// older messages on scroll.
+    #[param(inline, value_type = Option<MessageOrder>)]
+    pub order: Option<String>,
+}
+
+/// The order of an enquiry's messages.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageOrder {
+    Asc,
+    Desc,
 }
 
 fn page_size(limit: Option<u32>) -> Result<i64, ApiError> {
@@ -343,11 +393,35 @@ pub async fn list(
             })
         })
         .transpose()?;
+    let opened_from = query
+        .from
+        .as_deref()
+        .map(|v| parse_bound("from", v, false))
+        .transpose()?;
+    let opened_before = query
+        .to
+        .as_deref()
+        .map(|v| parse_bound("to", v, true))
+        .transpose()?;
+    let visitor_name = query
+        .q
+        .map(|q| q.trim().to_owned())
+        .filter(|q| !q.is_empty());
+    if visitor_name
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > 100)
+    {
+        return Err(ApiError::validation("q", "must be at most 100 characters"));
+    }
     let filter = EnquiryFilter {
         status,
         channel_id: query.channel_id,
         staff_id: query.staff_id,
         visitor_id: query.visitor_id,
+        destination_id: query.destination_id,
+        opened_from,
+        opened_before,
+        visitor_name,
     };
     let rows = state
         .store
@@ -377,44 +451,69 @@ pub async fn get(
         .store
         .get_visitor(caller.account_id(), &enquiry.visitor_id)
         .await?;
+    // A deleted channel's enquiries stay readable (and can get no reply).
+    let human_agent_tag = match state
+        .store
+        .get_channel(caller.account_id(), &enquiry.channel_id)
+        .await
+    {
+        Ok(channel) => channel.message_settings.human_agent_tag,
+        Err(store::StoreError::NotFound) => false,
+        Err(e) => return Err(e.into()),
+    };
     let window_ends_at = visitor
         .last_inbound_at
         .map(|at| at + domain::window::STANDARD_WINDOW);
+    let human_agent_window_ends_at = visitor
+        .last_inbound_at
+        .filter(|_| human_agent_tag)
+        .map(|at| at + domain::window::HUMAN_AGENT_WINDOW);
     Ok(Json(EnquiryDetailView {
         enquiry: enquiry.into(),
         visitor: visitor.into(),
         window_ends_at,
+        human_agent_tag,
+        human_agent_window_ends_at,
     }))
 }
 
-/// An enquiry's messages in conversation order (oldest first).
+/// An enquiry's messages in conversation order (oldest first), or newest
+/// first with `order=desc`.
 #[utoipa::path(get, path = "/api/v1/enquiries/{id}/messages", tag = "enquiries",
-    params(("id" = String, Path, description = "Enquiry id"), PageQuery),
+    params(("id" = String, Path, description = "Enquiry id"), MessagesQuery),
     responses((status = 200, body = Page<MessageView>), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn messages(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-    ApiQuery(query): ApiQuery<PageQuery>,
+    ApiQuery(query): ApiQuery<MessagesQuery>,
 ) -> ApiResult<Json<Page<MessageView>>> {
     let size = page_size(query.limit)?;
+    let newest_first = match query.order.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(ApiError::validation("order", "must be asc or desc")),
+    };
     let enquiry = state.store.get_enquiry(caller.account_id(), &id).await?;
-    let rows = state
-        .store
-        .list_enquiry_messages(
-            caller.account_id(),
-            &enquiry.id,
-            query.cursor.as_deref(),
-            size + 1,
-        )
-        .await
-        .map_err(|e| match e {
-            store::StoreError::NotFound => {
-                ApiError::validation("cursor", "is not a message of this enquiry")
-            }
-            other => other.into(),
-        })?;
+    let cursor = query.cursor.as_deref();
+    let rows = if newest_first {
+        state
+            .store
+            .list_enquiry_messages_newest_first(caller.account_id(), &enquiry.id, cursor, size + 1)
+            .await
+    } else {
+        state
+            .store
+            .list_enquiry_messages(caller.account_id(), &enquiry.id, cursor, size + 1)
+            .await
+    };
+    let rows = rows.map_err(|e| match e {
+        store::StoreError::NotFound => {
+            ApiError::validation("cursor", "is not a message of this enquiry")
+        }
+        other => other.into(),
+    })?;
     Ok(Json(paginate(rows, size, |m: &MessageDetail| {
         m.message.id.clone()
     })))

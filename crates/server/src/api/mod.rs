@@ -3,6 +3,7 @@
 
 pub mod attachments;
 pub mod channels;
+pub mod console;
 pub mod conversation;
 pub mod destinations;
 pub mod enquiries;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use store::{AcceptOutcome, StoreError};
 use utoipa::ToSchema;
 
+use crate::api::console::EnquiryCard;
 use crate::api::views::ListOf;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -34,21 +35,53 @@ pub struct OfferView {
     pub deadline_at: Timestamp,
     #[schema(value_type = Option<String>)]
     pub resolved_at: Option<Timestamp>,
+    /// What the offer card shows: the enquiry's channel and visitor…
+    pub channel_id: String,
+    pub channel_name: String,
+    pub visitor_id: String,
+    pub visitor_name: String,
+    pub visitor_picture_url: Option<String>,
+    /// …and the visitor's first message (its text; none for a file).
+    pub first_message_text: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub first_message_at: Option<Timestamp>,
 }
 
-impl From<store::Offer> for OfferView {
-    fn from(o: store::Offer) -> Self {
-        Self {
-            id: o.id,
-            enquiry_id: o.enquiry_id,
-            staff_id: o.staff_id,
-            destination_id: o.destination_id,
-            status: o.status,
-            via_sticky: o.via_sticky,
-            created_at: o.created_at,
-            deadline_at: o.deadline_at,
-            resolved_at: o.resolved_at,
+impl OfferView {
+    /// The offer with its enquiry's card.
+    pub async fn load(state: &AppState, offer: store::Offer) -> ApiResult<Self> {
+        let enquiry = state
+            .store
+            .get_enquiry(&offer.account_id, &offer.enquiry_id)
+            .await?;
+        let card = EnquiryCard::load(state, &enquiry).await?;
+        Ok(Self {
+            id: offer.id,
+            enquiry_id: offer.enquiry_id,
+            staff_id: offer.staff_id,
+            destination_id: offer.destination_id,
+            status: offer.status,
+            via_sticky: offer.via_sticky,
+            created_at: offer.created_at,
+            deadline_at: offer.deadline_at,
+            resolved_at: offer.resolved_at,
+            channel_id: enquiry.channel_id,
+            channel_name: card.channel.name,
+            visitor_id: enquiry.visitor_id,
+            visitor_name: card.visitor.display_name().to_owned(),
+            visitor_picture_url: card.visitor.picture_url,
+            first_message_text: card.first_message.as_ref().and_then(|m| m.text.clone()),
+            first_message_at: card.first_message.map(|m| m.sent_at),
+        })
+    }
+
+    /// Each offer with its card.
+    pub async fn load_all(state: &AppState, offers: Vec<store::Offer>) -> ApiResult<Vec<Self>> {
+        let mut views = Vec::with_capacity(offers.len());
+        for offer in offers {
+            views.push(Self::load(state, offer).await?);
         }
+        Ok(views)
     }
 }
 
@@ -115,7 +148,9 @@ pub async fn list(
         .store
         .list_open_offers(caller.account_id(), caller.staff_id())
         .await?;
-    Ok(Json(ListOf::new(offers)))
+    Ok(Json(ListOf {
+        items: OfferView::load_all(&state, offers).await?,
+    }))
 }
 
 /// The refusal an agent at capacity sees. The offer stays open for them
@@ -157,7 +192,7 @@ pub async fn accept(
     events::offers_taken(&state, &accepted.taken, caller.staff_id()).await;
     events::assigned(&state, &accepted.enquiry, crate::events::AssignedVia::Offer).await;
     Ok(Json(AcceptResponse {
-        offer: accepted.offer.into(),
+        offer: OfferView::load(&state, accepted.offer).await?,
         enquiry: accepted.enquiry.into(),
     }))
 }
@@ -180,5 +215,5 @@ pub async fn decline(
     if ended.enquiry_rerouted {
         state.wake.routing.notify_one();
     }
-    Ok(Json(ended.offer.into()))
+    Ok(Json(OfferView::load(&state, ended.offer).await?))
 }

@@ -158,7 +158,7 @@ pub async fn routing_trace(
                 steps: t.decision["trace"].clone(),
             })
             .collect(),
-        offers: offers.into_iter().map(Into::into).collect(),
+        offers: crate::api::offers::OfferView::load_all(&state, offers).await?,
     }))
 }
 

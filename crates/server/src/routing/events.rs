@@ -14,7 +14,13 @@ use crate::state::AppState;
 /// `offer.created`, to each offered agent.
 pub async fn offers_created(state: &AppState, enquiry: &Enquiry, offers: &[Offer]) {
     for offer in offers {
-        let view = OfferView::from(offer.clone());
+        let view = match OfferView::load(state, offer.clone()).await {
+            Ok(view) => view,
+            Err(e) => {
+                tracing::warn!(error = ?e, offer_id = %offer.id, "could not read an offer for its event");
+                continue;
+            }
+        };
         state
             .publish(
                 &enquiry.account_id,

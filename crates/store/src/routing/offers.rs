@@ -302,6 +302,27 @@ impl Store {
             .context("decoding offers")
     }
 
+    /// Every open offer of the account, oldest first (supervision).
+    pub async fn list_account_open_offers(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<Offer>, StoreError> {
+        let sql = format!(
+            "SELECT {OFFER_COLUMNS} FROM offers
+             WHERE account_id = $1 AND status = 'open'
+             ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(account_id)
+            .fetch_all(&self.pool)
+            .await
+            .context("listing the account's open offers")?;
+        rows.iter()
+            .map(offer_from_row)
+            .collect::<Result<_, _>>()
+            .context("decoding offers")
+    }
+
     /// Every offer of an enquiry, oldest first.
     pub async fn list_enquiry_offers(
         &self,

@@ -51,6 +51,8 @@ test('transfer to a team: the chat leaves my list and a colleague of that team i
   await takeChat(page, visitor, 'I need technical help');
   await page.getByRole('button', { name: 'Transfer' }).click();
   const dialog = page.getByRole('dialog', { name: 'Transfer this enquiry' });
+  // Agents are listed with their availability (GET /team); the search narrows teams and agents.
+  await expect(dialog.getByRole('radio', { name: /Sasha/ })).toBeVisible();
   await dialog.getByLabel('Search teams and agents').fill('supp');
   await dialog.getByRole('radio', { name: /Support/ }).check();
   await dialog.getByRole('button', { name: 'Transfer' }).click();
@@ -62,6 +64,24 @@ test('transfer to a team: the chat leaves my list and a colleague of that team i
   await offer.getByRole('button', { name: /^Accept/ }).click();
   await expect(colleague.getByRole('heading', { level: 1, name: visitor.name })).toBeVisible();
   await expect(messageWith(colleague, 'I need technical help')).toBeVisible();
+});
+
+test('transfer to an agent found by name: they are offered it first', async ({ page, loginAs, newVisitor, pageAs }) => {
+  await loginAs(page, 'agent', { path: '/chats' });
+  await setAvailability(page, 'Available');
+  const colleague = await pageAs('agent2', { path: '/chats' });
+  await setAvailability(colleague, 'Available');
+  const visitor = await newVisitor();
+  await takeChat(page, visitor, 'Can Sasha help me?');
+  await page.getByRole('button', { name: 'Transfer' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Transfer this enquiry' });
+  await dialog.getByLabel('Search teams and agents').fill('sasha');
+  await expect(dialog.getByRole('radio')).toHaveCount(1);
+  await dialog.getByRole('radio', { name: /Sasha/ }).check();
+  await dialog.getByRole('button', { name: 'Transfer' }).click();
+  await expect(page.getByTestId('chat-item').filter({ hasText: visitor.name })).toHaveCount(0);
+  await expect(offerOf(colleague, visitor)).toBeVisible({ timeout: 15_000 });
+  await expect(offerOf(colleague, visitor)).toContainText('Can Sasha help me?');
 });
 
 test('close: the chat leaves my list; the visitor\'s earlier enquiry is one click away, read-only', async ({ page, loginAs, newVisitor }) => {
@@ -102,7 +122,7 @@ test('losing the race for an offer shows that a colleague took it', async ({ pag
     await expect(offerOf(page, visitor)).toBeVisible({ timeout: 15_000 });
     await expect(offerOf(colleague, visitor)).toBeVisible({ timeout: 15_000 });
     await offerOf(colleague, visitor).getByRole('button', { name: /^Accept/ }).click();
-    await expect(offerOf(page, visitor)).toContainText(/Taken by/);
+    await expect(offerOf(page, visitor)).toContainText(/Taken by Sasha/);
     await expect(offerOf(page, visitor).getByRole('button', { name: /^Accept/ })).toHaveCount(0);
     await expect(offerOf(page, visitor)).toBeHidden({ timeout: 15_000 });
   } finally {

@@ -28,7 +28,7 @@ const PAGE = 200;
 const DESC_PAGE = 60;
 /** The server pages newest-first (`order=desc`, R's API change); until it
  *  does, the console walks the oldest-first pages to the end. */
-const MESSAGES_NEWEST_FIRST = false;
+const MESSAGES_NEWEST_FIRST = true;
 
 export class Conversation {
   detail = $state<EnquiryDetail | null>(null);

@@ -60,8 +60,8 @@ export interface MissedItem {
 }
 
 type Loose = Record<string, unknown>;
-/** GET /api/v1/team is planned; until the API document has it, don't ask (a 404 per load is noise). */
-const HAS_TEAM_ENDPOINT = false;
+/** GET /api/v1/team (c61a434): every staff member, for agents too. Off only against older servers. */
+const HAS_TEAM_ENDPOINT = true;
 type EnquiryDetail = Schemas['EnquiryDetailView'];
 
 class Desk {

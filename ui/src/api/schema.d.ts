@@ -12,10 +12,10 @@ export interface paths {
             cookie?: never;
         };
         /** List API tokens, revoked ones included. */
-        get: operations["list"];
+        get: operations["list_api_tokens"];
         put?: never;
         /** Create an API token. */
-        post: operations["create"];
+        post: operations["create_api_tokens"];
         delete?: never;
         options?: never;
         head?: never;
@@ -98,7 +98,7 @@ export interface paths {
             cookie?: never;
         };
         /** List channels. */
-        get: operations["list"];
+        get: operations["list_channels"];
         put?: never;
         post?: never;
         delete?: never;
@@ -210,18 +210,18 @@ export interface paths {
             cookie?: never;
         };
         /** Read a channel. */
-        get: operations["get"];
+        get: operations["get_channels"];
         put?: never;
         post?: never;
         /**
          * Delete a channel: the app is unsubscribed from the Page, open enquiries
          *     are closed, past conversations stay readable.
          */
-        delete: operations["delete"];
+        delete: operations["delete_channels"];
         options?: never;
         head?: never;
         /** Rename a channel or replace its routing or message settings. */
-        patch: operations["update"];
+        patch: operations["update_channels"];
         trace?: never;
     };
     "/api/v1/channels/{id}/check": {
@@ -330,10 +330,10 @@ export interface paths {
             cookie?: never;
         };
         /** List destinations. */
-        get: operations["list"];
+        get: operations["list_destinations"];
         put?: never;
         /** Create a destination. */
-        post: operations["create"];
+        post: operations["create_destinations"];
         delete?: never;
         options?: never;
         head?: never;
@@ -348,15 +348,15 @@ export interface paths {
             cookie?: never;
         };
         /** Read a destination. */
-        get: operations["get"];
+        get: operations["get_destinations"];
         put?: never;
         post?: never;
         /** Delete a destination. */
-        delete: operations["delete"];
+        delete: operations["delete_destinations"];
         options?: never;
         head?: never;
         /** Change a destination; absent fields stay as they are. */
-        patch: operations["update"];
+        patch: operations["update_destinations"];
         trace?: never;
     };
     "/api/v1/enquiries": {
@@ -367,7 +367,7 @@ export interface paths {
             cookie?: never;
         };
         /** List enquiries, newest first. */
-        get: operations["list"];
+        get: operations["list_enquiries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -404,7 +404,7 @@ export interface paths {
             cookie?: never;
         };
         /** Read an enquiry with its visitor. */
-        get: operations["get"];
+        get: operations["get_enquiries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -457,7 +457,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An enquiry's messages in conversation order (oldest first). */
+        /**
+         * An enquiry's messages in conversation order (oldest first), or newest
+         *     first with `order=desc`.
+         */
         get: operations["messages"];
         put?: never;
         /**
@@ -664,7 +667,7 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's open offers, oldest first. */
-        get: operations["list"];
+        get: operations["list_offers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -739,10 +742,10 @@ export interface paths {
             cookie?: never;
         };
         /** List the account's staff members. */
-        get: operations["list"];
+        get: operations["list_staff"];
         put?: never;
         /** Add a staff member. */
-        post: operations["create"];
+        post: operations["create_staff"];
         delete?: never;
         options?: never;
         head?: never;
@@ -757,15 +760,57 @@ export interface paths {
             cookie?: never;
         };
         /** Read one staff member. */
-        get: operations["get"];
+        get: operations["get_staff"];
         put?: never;
         post?: never;
         /** Remove a staff member (their sessions and tokens end with them). */
-        delete: operations["delete"];
+        delete: operations["delete_staff"];
         options?: never;
         head?: never;
         /** Change a staff member; absent fields stay as they are. */
-        patch: operations["update"];
+        patch: operations["update_staff"];
+        trace?: never;
+    };
+    "/api/v1/supervision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Supervision figures (admins): the waiting queue, offers in flight, and
+         *     how many enquiries were missed today.
+         */
+        get: operations["supervision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/team": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team: every staff member with their availability, load and teams.
+         *     Agents and admins. Live changes: `staff.availability`, and the load with
+         *     `enquiry.assigned` / `enquiry.closed` / `enquiry.transferred` /
+         *     `enquiry.unassigned` (docs/events.md).
+         */
+        get: operations["team"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/healthz": {
@@ -1300,6 +1345,16 @@ export interface components {
         };
         /** @description One enquiry with its visitor and messaging window. */
         EnquiryDetailView: components["schemas"]["EnquiryView"] & {
+            /**
+             * @description Whether the channel allows Messenger's `HUMAN_AGENT` tag: staff may
+             *     then still reply until `human_agent_window_ends_at` (7 days).
+             */
+            human_agent_tag: boolean;
+            /**
+             * Format: date-time
+             * @description 7 days after the visitor's last message, when the tag is allowed.
+             */
+            human_agent_window_ends_at?: string | null;
             visitor: components["schemas"]["VisitorView"];
             /**
              * Format: date-time
@@ -1534,18 +1589,28 @@ export interface components {
         /** @description A list of items. */
         ListOf_OfferView: {
             items: {
+                /** @description What the offer card shows: the enquiry's channel and visitor… */
+                channel_id: string;
+                channel_name: string;
                 created_at: string;
                 /** @description When the offer times out and routing moves on. */
                 deadline_at: string;
                 /** @description The destination offered through (none for a sticky offer outside the rule). */
                 destination_id?: string | null;
                 enquiry_id: string;
+                /** Format: date-time */
+                first_message_at?: string | null;
+                /** @description …and the visitor's first message (its text; none for a file). */
+                first_message_text?: string | null;
                 id: string;
                 resolved_at?: string | null;
                 staff_id: string;
                 status: components["schemas"]["OfferStatus"];
                 /** @description Offered because this agent served the visitor before. */
                 via_sticky: boolean;
+                visitor_id: string;
+                visitor_name: string;
+                visitor_picture_url?: string | null;
             }[];
         };
         /** @description A list of items. */
@@ -1669,6 +1734,18 @@ export interface components {
          * @enum {string}
          */
         MessageKind: "text" | "attachment" | "sticker" | "postback" | "quick_reply" | "referral" | "optin" | "unknown";
+        /** @description The last message of a conversation, for a chat list. */
+        MessagePreview: {
+            author: components["schemas"]["MessageAuthor"];
+            direction: components["schemas"]["MessageDirection"];
+            id: string;
+            kind: components["schemas"]["MessageKind"];
+            /** Format: date-time */
+            sent_at: string;
+            status: components["schemas"]["MessageStatus"];
+            /** @description The text as shown (none for a file or sticker). */
+            text?: string | null;
+        };
         /** @description A channel's message settings. */
         MessageSettings: {
             /** @description Sent when an enquiry is missed (1–2000 characters). */
@@ -1774,9 +1851,16 @@ export interface components {
         /** @description One of my open enquiries. */
         MyEnquiryView: {
             channel_id: string;
+            channel_name: string;
+            /**
+             * @description Whether the channel allows Messenger's `HUMAN_AGENT` tag, i.e.
+             *     `window_ends_at` is 7 days after the visitor's last message, not 24 hours.
+             */
+            human_agent_tag: boolean;
             id: string;
             /** Format: date-time */
             last_inbound_at: string;
+            last_message?: null | components["schemas"]["MessagePreview"];
             /** Format: date-time */
             opened_at: string;
             /**
@@ -1786,6 +1870,7 @@ export interface components {
             unread_count: number;
             visitor_id: string;
             visitor_name: string;
+            visitor_picture_url?: string | null;
             /**
              * Format: date-time
              * @description Until when a reply can still be sent (24 hours after the visitor's last
@@ -1814,6 +1899,17 @@ export interface components {
              * @enum {string}
              */
             type: "offer.created";
+        };
+        /** @description An open offer. */
+        OfferInFlightView: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            deadline_at: string;
+            destination_id?: string | null;
+            enquiry_id: string;
+            offer_id: string;
+            staff_id: string;
         };
         /**
          * @description An offer's state.
@@ -1844,18 +1940,28 @@ export interface components {
         };
         /** @description An offer as agents see it. */
         OfferView: {
+            /** @description What the offer card shows: the enquiry's channel and visitor… */
+            channel_id: string;
+            channel_name: string;
             created_at: string;
             /** @description When the offer times out and routing moves on. */
             deadline_at: string;
             /** @description The destination offered through (none for a sticky offer outside the rule). */
             destination_id?: string | null;
             enquiry_id: string;
+            /** Format: date-time */
+            first_message_at?: string | null;
+            /** @description …and the visitor's first message (its text; none for a file). */
+            first_message_text?: string | null;
             id: string;
             resolved_at?: string | null;
             staff_id: string;
             status: components["schemas"]["OfferStatus"];
             /** @description Offered because this agent served the visitor before. */
             via_sticky: boolean;
+            visitor_id: string;
+            visitor_name: string;
+            visitor_picture_url?: string | null;
         };
         OfferWithdrawnData: {
             enquiry_id: string;
@@ -2117,6 +2223,48 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        SupervisionView: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * Format: int64
+             * @description Enquiries missed since midnight in `time_zone`.
+             */
+            missed_today: number;
+            /** @description Oldest first. */
+            offers: components["schemas"]["OfferInFlightView"][];
+            /** @description The day `missed_today` counts. */
+            time_zone: string;
+            /** @description Longest waiting first. */
+            waiting: components["schemas"]["WaitingView"][];
+        };
+        /** @description A staff member as colleagues see them (no e-mail address). */
+        TeamMemberView: {
+            /**
+             * Format: int64
+             * @description Enquiries they serve now (`active`).
+             */
+            active_count: number;
+            availability: components["schemas"]["Availability"];
+            /** Format: date-time */
+            availability_changed_at: string;
+            /**
+             * Format: int64
+             * @description How many they may serve at once.
+             */
+            capacity: number;
+            /** @description The destinations (teams) they belong to. */
+            destination_ids: string[];
+            display_name: string;
+            first_name: string;
+            id: string;
+            last_name: string;
+            role: components["schemas"]["Role"];
+        };
+        TeamView: {
+            /** @description Everyone in the account, by name. */
+            items: components["schemas"]["TeamMemberView"][];
+        };
         /** @description A destination of time routing and when it takes enquiries. */
         TimeDestination: {
             /** @description A destination id. */
@@ -2255,6 +2403,30 @@ export interface components {
             /** @description The channel's id for the person (PSID). */
             psid: string;
         };
+        /** @description An enquiry waiting for an agent. */
+        WaitingView: {
+            channel_id: string;
+            channel_name: string;
+            /** @description The destination it is being routed to, when routing chose one. */
+            destination_id?: string | null;
+            enquiry_id: string;
+            /**
+             * Format: int64
+             * @description Open offers for it now.
+             */
+            open_offers: number;
+            /** Format: date-time */
+            opened_at: string;
+            /** @description `queued` (over the account's limit), `routing` or `offered`. */
+            status: components["schemas"]["EnquiryStatus"];
+            visitor_id: string;
+            visitor_name: string;
+            /**
+             * Format: int64
+             * @description Seconds since it opened (at the time of the answer).
+             */
+            waiting_secs: number;
+        };
         /**
          * @description `HH:MM-HH:MM` wall-clock ranges per weekday (`24:00` may end a range; a
          *     range never crosses midnight; at most 12 a day). A day left out is closed.
@@ -2288,7 +2460,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    list: {
+    list_api_tokens: {
         parameters: {
             query?: never;
             header?: never;
@@ -2315,7 +2487,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    create_api_tokens: {
         parameters: {
             query?: never;
             header?: never;
@@ -2489,7 +2661,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_channels: {
         parameters: {
             query?: never;
             header?: never;
@@ -2692,7 +2864,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_channels: {
         parameters: {
             query?: never;
             header?: never;
@@ -2722,7 +2894,7 @@ export interface operations {
             };
         };
     };
-    delete: {
+    delete_channels: {
         parameters: {
             query?: never;
             header?: never;
@@ -2750,7 +2922,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    update_channels: {
         parameters: {
             query?: never;
             header?: never;
@@ -2983,7 +3155,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_destinations: {
         parameters: {
             query?: never;
             header?: never;
@@ -3010,7 +3182,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    create_destinations: {
         parameters: {
             query?: never;
             header?: never;
@@ -3057,7 +3229,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_destinations: {
         parameters: {
             query?: never;
             header?: never;
@@ -3087,7 +3259,7 @@ export interface operations {
             };
         };
     };
-    delete: {
+    delete_destinations: {
         parameters: {
             query?: never;
             header?: never;
@@ -3115,7 +3287,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    update_destinations: {
         parameters: {
             query?: never;
             header?: never;
@@ -3165,14 +3337,29 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_enquiries: {
         parameters: {
             query?: {
                 status?: components["schemas"]["EnquiryStatus"];
                 channel_id?: string;
                 /** @description The assigned agent. */
                 staff_id?: string;
+                /** @description A visitor's enquiries (e.g. their earlier ones, for the agent serving them). */
                 visitor_id?: string;
+                /** @description The destination it was routed to. */
+                destination_id?: string;
+                /**
+                 * @description Opened at or after this: an RFC 3339 time, or a date (`2026-03-01`,
+                 *     from its start, UTC).
+                 */
+                from?: string;
+                /**
+                 * @description Opened before this: an RFC 3339 time, or a date (`2026-03-31`, up to
+                 *     its end, UTC).
+                 */
+                to?: string;
+                /** @description Part of the visitor's name, any case. */
+                q?: string;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
                 /** @description 1–200 (default 50). */
@@ -3237,7 +3424,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_enquiries: {
         parameters: {
             query?: never;
             header?: never;
@@ -3391,6 +3578,12 @@ export interface operations {
                 cursor?: string;
                 /** @description 1–200 (default 50). */
                 limit?: number;
+                /**
+                 * @description `asc` (default): oldest first, pages go forward. `desc`: newest
+                 *     first, pages go back in time — a chat opens at its end and loads
+                 *     older messages on scroll.
+                 */
+                order?: "asc" | "desc";
             };
             header?: never;
             path: {
@@ -3957,7 +4150,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_offers: {
         parameters: {
             query?: never;
             header?: never;
@@ -4128,7 +4321,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_staff: {
         parameters: {
             query?: never;
             header?: never;
@@ -4155,7 +4348,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    create_staff: {
         parameters: {
             query?: never;
             header?: never;
@@ -4202,7 +4395,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_staff: {
         parameters: {
             query?: never;
             header?: never;
@@ -4232,7 +4425,7 @@ export interface operations {
             };
         };
     };
-    delete: {
+    delete_staff: {
         parameters: {
             query?: never;
             header?: never;
@@ -4268,7 +4461,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    update_staff: {
         parameters: {
             query?: never;
             header?: never;
@@ -4309,6 +4502,82 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    supervision: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The IANA time zone whose today `missed_today` counts (the admin's
+                 *     own; the account has none); UTC when absent.
+                 */
+                time_zone?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupervisionView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    team: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamView"];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

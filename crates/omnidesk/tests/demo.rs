@@ -129,6 +129,35 @@ async fn the_demo_seeds_a_working_contact_center_and_keeps_it_working_after_a_re
         .expect("demo starts");
     assert!(first.info().first_start);
     let password = first.info().password.clone();
+    // The banner leads with the web app, which is served there under a CSP
+    // that lets the emulator's (plain http) profile pictures in.
+    let text = omnidesk::demo::banner::banner(first.info());
+    let web_app = first.info().server_url.as_str().to_owned();
+    assert!(
+        text.lines()
+            .nth(2)
+            .is_some_and(|l| l.contains(&format!("Open {web_app} (the web app)"))),
+        "{text}"
+    );
+    let page = reqwest::get(&web_app).await.unwrap();
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let emulator = first
+        .info()
+        .emulator_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    assert!(csp.contains(&format!("https: {emulator};")), "{csp}");
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .to_lowercase()
+        .contains("<!doctype html>"));
     let admin = Admin::login(&first).await;
     let channels = admin.assert_both_channels_active().await;
     let destinations = admin.get("/api/v1/destinations").await;

@@ -1,5 +1,6 @@
-//! What the demo prints once it runs: where everything is, how to log in,
-//! and three things to try with curl. A pure function of [`DemoInfo`].
+//! What the demo prints once it runs: the web app to open and how to log
+//! in, then the visitors' Messenger windows to write from, then the rest
+//! (emulator, API). A pure function of [`DemoInfo`].
 
 use super::DemoInfo;
 
@@ -22,17 +23,14 @@ pub fn banner(info: &DemoInfo) -> String {
         }
     ));
     line(String::new());
-    line(format!("  API               {server}/api/v1"));
-    line(format!("  OpenAPI           {server}/api/openapi.json"));
-    line(format!("  Facebook emulator {emulator}/_emulator/"));
-    line("  Visitors' Messenger (open one and type to the Page):".into());
-    for v in &info.visitors {
-        line(format!(
-            "    {:<16} → {:<18} {}",
-            v.name, v.page_name, v.chat_url
-        ));
-    }
-    line(String::new());
+    let admin = info
+        .logins
+        .first()
+        .map(|l| l.email.as_str())
+        .unwrap_or_default();
+    line(format!(
+        "  Open {server}/ (the web app) and log in as {admin}, or as an agent below."
+    ));
     line(format!("  Logins (password for all: {})", info.password));
     for login in &info.logins {
         line(format!(
@@ -42,23 +40,19 @@ pub fn banner(info: &DemoInfo) -> String {
     }
     line(String::new());
     line(
-        "  Try it: log in, take the newest missed enquiry (nobody is online), pick it up, reply:"
+        "  Visitors' Messenger (open one, type to the Page, and the enquiry shows up in the web app):"
             .into(),
     );
-    let admin = info
-        .logins
-        .first()
-        .map(|l| l.email.as_str())
-        .unwrap_or_default();
-    let password = &info.password;
+    for v in &info.visitors {
+        line(format!(
+            "    {:<16} → {:<18} {}",
+            v.name, v.page_name, v.chat_url
+        ));
+    }
+    line(String::new());
+    line(format!("  Facebook emulator {emulator}/_emulator/"));
     line(format!(
-        r#"    CSRF=$(curl -s -c demo.jar -H 'content-type: application/json' -d '{{"email":"{admin}","password":"{password}"}}' {server}/api/v1/auth/login | sed -E 's/.*"csrf_token":"([^"]+)".*/\1/')"#
-    ));
-    line(format!(
-        r#"    E=$(curl -s -b demo.jar '{server}/api/v1/enquiries?status=missed' | sed -E 's/^\{{"items":\[\{{"id":"([^"]+)".*/\1/'); echo "$E""#
-    ));
-    line(format!(
-        r#"    curl -s -b demo.jar -H "X-CSRF-Token: $CSRF" -X POST {server}/api/v1/enquiries/$E/pick-up && curl -s -b demo.jar -H "X-CSRF-Token: $CSRF" -H 'content-type: application/json' -d '{{"text":"Hello from omnidesk!"}}' {server}/api/v1/enquiries/$E/messages"#
+        "  API               {server}/api/v1 (described at {server}/api/openapi.json)"
     ));
     line(String::new());
     line("  Ctrl-C stops the server and the emulator.".into());
@@ -123,13 +117,22 @@ mod tests {
     }
 
     #[test]
-    fn the_curl_lines_log_in_list_enquiries_and_reply() {
+    fn the_banner_leads_with_the_web_app_then_logins_then_visitors() {
         let text = banner(&info());
-        let curls: Vec<_> = text.lines().filter(|l| l.contains("curl ")).collect();
-        assert_eq!(curls.len(), 3, "{text}");
-        assert!(curls[0].contains("/api/v1/auth/login"));
-        assert!(curls[1].contains("/api/v1/enquiries?status=missed"));
-        assert!(curls[2].contains("/pick-up") && curls[2].contains("/messages"));
-        assert!(curls[2].contains("X-CSRF-Token: $CSRF") && curls[2].contains("$E"));
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(
+            lines[1].starts_with(
+                "  Open http://127.0.0.1:8080/ (the web app) and log in as admin@demo.example"
+            ),
+            "{text}"
+        );
+        let at = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("{needle} in\n{text}"))
+        };
+        assert!(at("Open http://127.0.0.1:8080/") < at("Logins (password for all"));
+        assert!(at("Logins (password for all") < at("Visitors' Messenger"));
+        assert!(at("Visitors' Messenger") < at("Facebook emulator"));
+        assert!(!text.contains("curl "), "no curl lines: {text}");
     }
 }

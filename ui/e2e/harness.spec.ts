@@ -25,7 +25,42 @@ omnidesk demo is running — data in /tmp/d (seeded just now)
   Ctrl-C stops the server and the emulator.
 `;
 
-// A plausible next layout: the web app first.
+// The banner since 824c487: the web app first, in a sentence.
+const OPEN_SENTENCE = `omnidesk demo is running — data in /tmp/d (seeded just now)
+
+  Open http://127.0.0.1:7777/ (the web app) and log in as admin@demo.example, or as an agent below.
+  Logins (password for all: demo-xyz_-1)
+    admin  admin@demo.example     
+    agent  sales@demo.example     Sam Seller (Sales)
+    agent  support@demo.example   Sasha Helper (Support)
+
+  Visitors' Messenger (open one, type to the Page, and the enquiry shows up in the web app):
+    Vera Visitor     → Demo Company Shop  http://127.0.0.1:8888/_emulator/chat/990000000000001/880000000000001
+    Wanda Caller     → Demo Company Help  http://127.0.0.1:8888/_emulator/chat/990000000000002/880000000000003
+
+  Facebook emulator http://127.0.0.1:8888/_emulator/
+  API               http://127.0.0.1:7777/api/v1 (described at http://127.0.0.1:7777/api/openapi.json)
+
+  Ctrl-C stops the server and the emulator.
+`;
+
+test('the banner parser reads the banner that opens with the web app in a sentence', () => {
+  const info = parseBanner(OPEN_SENTENCE);
+  expect(info.serverUrl).toBe('http://127.0.0.1:7777');
+  expect(info.emulatorUrl).toBe('http://127.0.0.1:8888');
+  expect(info.password).toBe('demo-xyz_-1');
+  expect(info.logins?.map((l) => `${l.role} ${l.email}`)).toEqual([
+    'admin admin@demo.example',
+    'agent sales@demo.example',
+    'agent support@demo.example',
+  ]);
+  expect(info.visitors?.map((v) => `${v.name}/${v.pageName}/${v.pageId}/${v.psid}`)).toEqual([
+    'Vera Visitor/Demo Company Shop/990000000000001/880000000000001',
+    'Wanda Caller/Demo Company Help/990000000000002/880000000000003',
+  ]);
+});
+
+// Another plausible layout: a "Web app" row.
 const WEB_APP_FIRST = `omnidesk demo is running — data in /tmp/d (reused)
 
   Web app           http://127.0.0.1:5555/
@@ -37,7 +72,7 @@ const WEB_APP_FIRST = `omnidesk demo is running — data in /tmp/d (reused)
     agent  sales@demo.example     Sam Seller (Sales)
 `;
 
-test('the banner parser reads the current banner', () => {
+test('the banner parser reads the banner before 824c487 (API first, log lines around it)', () => {
   const info = parseBanner(TODAY);
   expect(info.serverUrl).toBe('http://127.0.0.1:44483');
   expect(info.emulatorUrl).toBe('http://127.0.0.1:36421');

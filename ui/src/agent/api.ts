@@ -1,19 +1,10 @@
-// Calls the console makes whose OpenAPI types are not (yet) right or not yet
-// in the document: query parameters (the document still lists them as path
-// parameters) and endpoints that are landing (GET /team). They go through the
-// same client (CSRF, 401 → login), untyped at the edge, typed by the caller.
+// The console's writes that answer what the caller needs without typing every
+// body (POST by path, through the same client: CSRF, 401 → login), and file
+// uploads with progress (XMLHttpRequest: fetch has no upload progress).
 import { api, getCsrfToken, unwrap, ApiFailure } from '../api/client';
 import { session } from '../lib/session.svelte';
 
-type Query = Record<string, string | number | null | undefined>;
 type Loose = (path: string, init?: unknown) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
-
-/** GET `path` (with `{id}`-style params filled by `path`) and a query. */
-export function getJson<T>(path: string, pathParams: Record<string, string> = {}, query: Query = {}): Promise<T> {
-  const clean: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(query)) if (v !== null && v !== undefined && v !== '') clean[k] = v;
-  return unwrap((api.GET as unknown as Loose)(path, { params: { path: pathParams, query: clean } })) as Promise<T>;
-}
 
 /** POST JSON to a path, answering its body (or null for 204). */
 export function postJson<T>(path: string, pathParams: Record<string, string>, body?: unknown): Promise<T> {

@@ -1,11 +1,11 @@
 // One open conversation: the enquiry with its visitor, its messages (kept
 // current by live events), sending text and files, typing, marking read.
 // Also the read-only transcript of an earlier enquiry (`live: false`).
-import { api, describe, ApiFailure, type Schemas } from '../api/client';
+import { api, describe, unwrap, ApiFailure, type Schemas } from '../api/client';
 import { live } from '../lib/live.svelte';
 import type { Message } from '../lib/live-events';
 import { MAX_FILE_BYTES, formatBytes } from '../lib/format';
-import { getJson, postJson, uploadFile } from './api';
+import { postJson, uploadFile } from './api';
 import { mergeMessages, normalizeMessage } from './chat-state';
 import { desk, type Load } from './desk.svelte';
 
@@ -106,7 +106,7 @@ export class Conversation {
   /** The first page on opening; remembers where older messages continue. */
   private async openingPage(): Promise<Message[]> {
     if (!MESSAGES_NEWEST_FIRST) return this.fetchNewest();
-    const page = await getJson<PageOf>('/api/v1/enquiries/{id}/messages', { id: this.id }, { order: 'desc', limit: DESC_PAGE });
+    const page = await unwrap(api.GET('/api/v1/enquiries/{id}/messages', { params: { path: { id: this.id }, query: { order: 'desc', limit: DESC_PAGE } } }));
     this.olderCursor = page.next_cursor ?? null;
     return page.items.map(normalizeMessage);
   }
@@ -117,13 +117,13 @@ export class Conversation {
    *  pages of 200 and renders only the newest; older ones appear on scroll. */
   private async fetchNewest(): Promise<Message[]> {
     if (MESSAGES_NEWEST_FIRST) {
-      const page = await getJson<PageOf>('/api/v1/enquiries/{id}/messages', { id: this.id }, { order: 'desc', limit: DESC_PAGE });
+      const page = await unwrap(api.GET('/api/v1/enquiries/{id}/messages', { params: { path: { id: this.id }, query: { order: 'desc', limit: DESC_PAGE } } }));
       return page.items.map(normalizeMessage);
     }
     const all: Message[] = [];
     let cursor: string | null = null;
     for (let i = 0; i < 100; i++) {
-      const page: PageOf = await getJson<PageOf>('/api/v1/enquiries/{id}/messages', { id: this.id }, { limit: PAGE, cursor });
+      const page: PageOf = await unwrap(api.GET('/api/v1/enquiries/{id}/messages', { params: { path: { id: this.id }, query: { limit: PAGE, cursor: cursor ?? undefined } } }));
       all.push(...page.items.map(normalizeMessage));
       cursor = page.next_cursor ?? null;
       if (!cursor) break;
@@ -150,10 +150,10 @@ export class Conversation {
     if (!MESSAGES_NEWEST_FIRST || !this.olderCursor || this.loadingOlder) return false;
     this.loadingOlder = true;
     try {
-      const page = await getJson<PageOf>(
-        '/api/v1/enquiries/{id}/messages',
-        { id: this.id },
-        { order: 'desc', limit: DESC_PAGE, cursor: this.olderCursor },
+      const page = await unwrap(
+        api.GET('/api/v1/enquiries/{id}/messages', {
+          params: { path: { id: this.id }, query: { order: 'desc', limit: DESC_PAGE, cursor: this.olderCursor } },
+        }),
       );
       this.olderCursor = page.next_cursor ?? null;
       this.take(page.items.map(normalizeMessage));
@@ -256,7 +256,7 @@ export class Conversation {
 
 /** The visitor's other enquiries with this business, newest first. */
 export async function earlierEnquiries(visitorId: string, exceptId: string): Promise<Schemas['EnquiryView'][]> {
-  const page = await getJson<{ items: Schemas['EnquiryView'][] }>('/api/v1/enquiries', {}, { visitor_id: visitorId, limit: 50 });
+  const page = await unwrap(api.GET('/api/v1/enquiries', { params: { query: { visitor_id: visitorId, limit: 50 } } }));
   return page.items.filter((e) => e.id !== exceptId);
 }
 

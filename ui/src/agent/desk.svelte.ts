@@ -7,7 +7,7 @@ import type { Message, Visitor } from '../lib/live-events';
 import { router } from '../lib/router.svelte';
 import { session } from '../lib/session.svelte';
 import { chime, notifyHidden } from './alerts';
-import { getJson, postJson } from './api';
+import { postJson } from './api';
 import { drafts } from './drafts';
 import {
   DAY_MS,
@@ -196,7 +196,7 @@ class Desk {
 
   async loadOffers(): Promise<void> {
     try {
-      const data = await getJson<{ items: Schemas['OfferView'][] }>('/api/v1/offers');
+      const data = await unwrap(api.GET('/api/v1/offers'));
       const open = data.items.filter((o) => o.status === 'open');
       let offers = this.offers.filter((o) => o.state === 'taken' || open.some((x) => x.id === o.id));
       for (const raw of open) offers = offersWith(offers, offerFromApi(raw as unknown as Loose));
@@ -210,7 +210,7 @@ class Desk {
   async loadMissed(): Promise<void> {
     if (this.missedLoad !== 'ready') this.missedLoad = 'loading';
     try {
-      const data = await getJson<{ items: Schemas['MissedView'][] }>('/api/v1/enquiries/missed');
+      const data = await unwrap(api.GET('/api/v1/enquiries/missed'));
       const old = new Map(this.missed.map((m) => [m.enquiry_id, m]));
       this.missed = data.items.map((m) => {
         const raw = m as unknown as Loose;
@@ -235,7 +235,7 @@ class Desk {
 
   async loadChannels(): Promise<void> {
     try {
-      const data = await getJson<{ items: Schemas['ChannelView'][] }>('/api/v1/channels');
+      const data = await unwrap(api.GET('/api/v1/channels'));
       const out: Record<string, ChannelInfo> = {};
       for (const c of data.items) {
         const messages = (c.messages ?? {}) as Loose;
@@ -260,7 +260,7 @@ class Desk {
    *  list (admins), else only destinations and what events tell us. */
   async loadTeam(): Promise<void> {
     try {
-      const data = await getJson<{ items: Schemas['DestinationView'][] }>('/api/v1/destinations');
+      const data = await unwrap(api.GET('/api/v1/destinations'));
       this.destinations = data.items;
     } catch {
       this.destinations = [];
@@ -276,14 +276,14 @@ class Desk {
 
   private async fetchTeam(): Promise<TeamMember[] | null> {
     if (HAS_TEAM_ENDPOINT) try {
-      const data = await getJson<{ items: Loose[] }>('/api/v1/team');
+      const data = await unwrap(api.GET('/api/v1/team'));
       return data.items.map((m) => memberFrom(m));
     } catch {
       /* not on this server yet */
     }
     if (!session.isAdmin) return null;
     try {
-      const data = await getJson<{ items: Schemas['StaffView'][] }>('/api/v1/staff');
+      const data = await unwrap(api.GET('/api/v1/staff'));
       return data.items.map((s) =>
         memberFrom({ ...(s as unknown as Loose), destination_ids: this.destinations.filter((d) => d.member_ids.includes(s.id)).map((d) => d.id) }),
       );
@@ -306,7 +306,7 @@ class Desk {
   detail(enquiryId: string, fresh = false): Promise<EnquiryDetail | null> {
     let p = fresh ? undefined : this.detailCache.get(enquiryId);
     if (p === undefined) {
-      p = getJson<EnquiryDetail>('/api/v1/enquiries/{id}', { id: enquiryId })
+      p = unwrap(api.GET('/api/v1/enquiries/{id}', { params: { path: { id: enquiryId } } }))
         .then((d) => {
           this.rememberVisitor(d.visitor);
           return d;
@@ -407,7 +407,7 @@ class Desk {
 
   private async firstMessage(enquiryId: string): Promise<string | null> {
     try {
-      const page = await getJson<{ items: Message[] }>('/api/v1/enquiries/{id}/messages', { id: enquiryId }, { limit: 5 });
+      const page = await unwrap(api.GET('/api/v1/enquiries/{id}/messages', { params: { path: { id: enquiryId }, query: { limit: 5 } } }));
       const first = page.items.find((m) => m.direction === 'inbound' && m.author === 'visitor') ?? page.items[0];
       return first ? previewOf(first) : null;
     } catch {

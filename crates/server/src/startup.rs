@@ -54,6 +54,7 @@ impl Application {
             graph,
             events: EventBus::new(),
             wake: Wakers::default(),
+            access: Default::default(),
         };
         Ok(Self {
             listener,

@@ -7,6 +7,7 @@ use messenger::graph::GraphClient;
 use store::Store;
 
 use crate::api::enquiries::MessageView;
+use crate::auth::access::AccessBus;
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::events::{Audience, EventBus, LiveEvent, MessageEventData};
@@ -25,6 +26,8 @@ pub struct AppState {
     pub events: EventBus,
     /// Wake-ups for the background workers.
     pub wake: Wakers,
+    /// Ended access (logout, revoked token, removed staff), for open sockets.
+    pub access: AccessBus,
 }
 
 impl AppState {

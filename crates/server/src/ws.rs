@@ -17,7 +17,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 
-use crate::auth::{self, Caller, Credential};
+use crate::auth::{self, access, Caller, Credential};
 use crate::error::{ApiError, ErrorBody};
 use crate::events::{Event, LiveEventFrame, ReadyFrame};
 use crate::extract::ApiQuery;
@@ -91,6 +91,9 @@ async fn serve(
     let staff_id = caller.staff_id().to_owned();
     // Subscribe before replaying so nothing published meanwhile is lost.
     let mut live = state.events.subscribe();
+    let mut ended = state.access.subscribe();
+    let mut recheck = tokio::time::interval(access::RECHECK);
+    recheck.tick().await; // the first tick is now: the caller was just checked
     let mut last = match after {
         Some(seq) => seq,
         None => state.store.latest_event_seq(&account_id).await?,
@@ -124,6 +127,22 @@ async fn serve(
                 None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => break,
                 Some(Ok(_)) => {}
             },
+            end = ended.recv() => {
+                let over = match end {
+                    Ok(end) => end.ends(&caller),
+                    // Missed some: ask the database instead.
+                    Err(RecvError::Lagged(_)) => !access::still_holds(&state, &caller).await,
+                    Err(RecvError::Closed) => true,
+                };
+                if over {
+                    return close_for_access(socket).await;
+                }
+            }
+            _ = recheck.tick() => {
+                if !access::still_holds(&state, &caller).await {
+                    return close_for_access(socket).await;
+                }
+            }
         }
     }
     Ok(())
@@ -159,6 +178,19 @@ async fn replay(
         }
     }
 }
+
+/// Closes a socket whose access ended (code 4401: log in again).
+async fn close_for_access(mut socket: WebSocket) -> anyhow::Result<()> {
+    let frame = axum::extract::ws::CloseFrame {
+        code: ACCESS_ENDED,
+        reason: "access ended; log in again".into(),
+    };
+    let _ = socket.send(WsMessage::Close(Some(frame))).await;
+    Ok(())
+}
+
+/// The close code of a socket whose session, token or staff member ended.
+pub const ACCESS_ENDED: u16 = 4401;
 
 async fn send(socket: &mut WebSocket, event: &Event) -> anyhow::Result<()> {
     let text = serde_json::to_string(event)?;

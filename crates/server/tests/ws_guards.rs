@@ -128,6 +128,26 @@ fn event(kind: &str) -> LiveEvent {
     }
 }
 
+/// Waits (≤ 10 s) for the server to close `socket` because its access
+/// ended, skipping the frames before.
+async fn closed_for_access(socket: &mut Socket) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(WsMessage::Close(Some(frame)))) => {
+                    assert_eq!(u16::from(frame.code), server::ws::ACCESS_ENDED);
+                    return;
+                }
+                Some(Ok(WsMessage::Close(None))) | None => panic!("closed without the reason"),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => panic!("socket failed instead of closing: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("the socket closes within 10 s");
+}
+
 /// A staff member of `admin`'s account with their e-mail and id.
 async fn colleague(admin: &Client) -> (String, String) {
     let email = format!("agent-{}@example.com", common::uuid());
@@ -321,6 +341,85 @@ async fn a_socket_sees_neither_a_colleagues_private_events_nor_another_accounts(
     assert_eq!(kinds(&frames), ["offer.withdrawn", DONE, "ready"]);
 }
 
+async fn a_socket_closes_at_once_when_its_access_ends(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.new_account("Shop").await;
+    let ours = app.state.config.public_url.origin().ascii_serialization();
+    let (email, agent_id) = colleague(&admin).await;
+    let open_session = |cookie: String| {
+        let app = &app;
+        let ours = ours.clone();
+        async move {
+            let mut socket = open(app, "", &[("cookie", &cookie), ("origin", &ours)])
+                .await
+                .expect("opens");
+            assert_eq!(next_frame(&mut socket).await["type"], "ready");
+            socket
+        }
+    };
+    // Two browsers of the agent; the first logs out.
+    let first_cookie = session_cookie(&app, &email, PASSWORD).await;
+    let mut first_socket = open_session(first_cookie.clone()).await;
+    let mut second_socket = open_session(session_cookie(&app, &email, PASSWORD).await).await;
+    let csrf = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .header("cookie", &first_cookie)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let logout = reqwest::Client::new()
+        .post(app.url("/api/v1/auth/logout"))
+        .header("cookie", &first_cookie)
+        .header("x-csrf-token", csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    closed_for_access(&mut first_socket).await;
+
+    // An integration's token socket closes when the token is revoked.
+    let (status, created) = admin
+        .post("/api/v1/api-tokens", json!({"name": "CRM"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let secret = created["secret"].as_str().unwrap();
+    let mut token_socket = open(&app, &format!("?token={secret}"), &[]).await.unwrap();
+    assert_eq!(next_frame(&mut token_socket).await["type"], "ready");
+    let token_id = created["token"]["id"].as_str().unwrap();
+    assert_eq!(
+        admin
+            .delete(&format!("/api/v1/api-tokens/{token_id}"))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    closed_for_access(&mut token_socket).await;
+
+    // The agent's other browser stayed open until the agent is removed.
+    app.state
+        .publish(
+            admin.account_id.as_deref().unwrap(),
+            Audience::Account,
+            event("channel.updated"),
+        )
+        .await;
+    assert_eq!(
+        next_frame(&mut second_socket).await["type"],
+        "channel.updated"
+    );
+    assert_eq!(
+        admin.delete(&format!("/api/v1/staff/{agent_id}")).await.0,
+        StatusCode::NO_CONTENT
+    );
+    closed_for_access(&mut second_socket).await;
+}
+
 async fn a_socket_that_missed_live_events_is_caught_up_from_the_log_in_order(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.new_account("Shop").await;
@@ -406,4 +505,5 @@ on_both_backends!(
     a_socket_without_valid_credentials_is_refused_with_401,
     a_socket_sees_neither_a_colleagues_private_events_nor_another_accounts,
     a_socket_that_missed_live_events_is_caught_up_from_the_log_in_order,
+    a_socket_closes_at_once_when_its_access_ends,
 );

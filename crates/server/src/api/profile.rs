@@ -11,6 +11,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::views::StaffView;
+use crate::auth::access::AccessEnded;
 use crate::auth::throttle::{self, LoginKeys};
 use crate::auth::{password, Caller, Credential};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -100,6 +101,11 @@ pub async fn change_password(
         .store
         .delete_staff_sessions(account_id, caller.staff_id(), keep)
         .await?;
+    state.access.end(AccessEnded::Staff {
+        account_id: account_id.to_owned(),
+        staff_id: caller.staff_id().to_owned(),
+        except_session: keep.map(str::to_owned),
+    });
     tracing::info!(staff_id = %caller.staff_id(), "password changed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::views::{AccountView, StaffView};
+use crate::auth::access::AccessEnded;
 use crate::auth::throttle::{self, LoginKeys};
 use crate::auth::{Caller, Credential, SESSION_COOKIE, SESSION_TOKEN_PREFIX};
 use crate::crypto::{random_token, token_hash};
@@ -111,6 +112,9 @@ pub async fn logout(
 ) -> ApiResult<(CookieJar, StatusCode)> {
     if let Credential::Session { token_hash, .. } = &caller.credential {
         state.store.delete_session(token_hash).await?;
+        state.access.end(AccessEnded::Session {
+            token_hash: token_hash.clone(),
+        });
     }
     let removal = Cookie::build((SESSION_COOKIE, "")).path("/").build();
     Ok((jar.remove(removal), StatusCode::NO_CONTENT))

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::views::{ListOf, StaffView};
+use crate::auth::access::AccessEnded;
 use crate::auth::{password, Admin, Credential};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
@@ -158,6 +159,8 @@ pub async fn update(
         keep_one_admin(&state, account_id).await?;
     }
     let staff = state.store.update_staff(account_id, &id, update).await?;
+    let demoted_or_promoted = role.is_some_and(|role| role != current.role);
+    let password_reset = req.password.is_some();
     if let Some(password) = req.password {
         let hash = password::hash_password(password).await?;
         state
@@ -177,6 +180,22 @@ pub async fn update(
             .delete_staff_sessions(account_id, &id, keep)
             .await?;
     }
+    if demoted_or_promoted || password_reset {
+        // Their open sockets were opened with the old role or password.
+        let except_session = match &caller.credential {
+            Credential::Session { token_hash, .. }
+                if caller.staff_id() == id && !demoted_or_promoted =>
+            {
+                Some(token_hash.clone())
+            }
+            _ => None,
+        };
+        state.access.end(AccessEnded::Staff {
+            account_id: account_id.to_owned(),
+            staff_id: id.clone(),
+            except_session,
+        });
+    }
     Ok(Json(staff.into()))
 }
 
@@ -195,6 +214,11 @@ pub async fn delete(
         keep_one_admin(&state, account_id).await?;
     }
     state.store.delete_staff(account_id, &id).await?;
+    state.access.end(AccessEnded::Staff {
+        account_id: account_id.to_owned(),
+        staff_id: id,
+        except_session: None,
+    });
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::views::{ApiTokenView, ListOf};
+use crate::auth::access::AccessEnded;
 use crate::auth::{Admin, API_TOKEN_PREFIX};
 use crate::crypto::{random_token, token_hash};
 use crate::error::{ApiResult, ErrorBody};
@@ -98,5 +99,6 @@ pub async fn revoke(
         .store
         .revoke_api_token(caller.account_id(), &id)
         .await?;
+    state.access.end(AccessEnded::ApiToken { id });
     Ok(StatusCode::NO_CONTENT)
 }

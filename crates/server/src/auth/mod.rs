@@ -4,6 +4,7 @@
 //! A caller is always a staff member of one account; every handler scopes
 //! its reads and writes to `caller.account_id()`.
 
+pub mod access;
 pub mod password;
 pub mod throttle;
 

@@ -1,5 +1,5 @@
 // Teams and people in the browser: Staff (add, edit, remove), Destinations
-// (create with members), my profile's password, and the routing simulator
+// (create with members), my profile (names and password, an admin's and an agent's), and the routing simulator
 // on a channel's page.
 import { request } from '@playwright/test';
 import { test, expect, snap } from './fixtures';
@@ -89,32 +89,82 @@ test('check connection shows every step', async ({ page, loginAs }) => {
   await expect(steps).toContainText('Webhook subscription: messages');
 });
 
-test('my profile changes my password', async ({ page, loginAs, demo }) => {
+test('my profile changes my password, with my current one', async ({ page, loginAs, demo }) => {
   await loginAs(page, 'admin', { path: '/profile' });
+  await page.getByLabel('Current password').fill(demo.password);
   await page.getByLabel('New password', { exact: true }).fill('another-password-1');
   await page.getByLabel('New password again').fill('another-password-2');
   await page.getByRole('button', { name: 'Change password' }).click();
-  await expect(page.getByText('The two passwords differ.')).toBeVisible();
+  await expect(page.getByText('New password again: differs from the new password.')).toBeVisible();
   await page.getByLabel('New password again').fill('another-password-1');
   await page.getByRole('button', { name: 'Change password' }).click();
-  await expect(page.getByText('Password changed.')).toBeVisible();
+  await expect(page.getByText(/^Password changed\./)).toBeVisible();
+  await expect(page.getByLabel('Current password')).toHaveValue('');
   // The new password logs in (in a separate session, so this one keeps its cookie).
   const other = await request.newContext({ baseURL: demo.serverUrl });
   const res = await other.post('/api/v1/auth/login', { data: { email: 'admin@demo.example', password: 'another-password-1' } });
   expect(res.ok()).toBeTruthy();
   await other.dispose();
   // Put it back for the rest of the file.
+  await page.getByLabel('Current password').fill('another-password-1');
   await page.getByLabel('New password', { exact: true }).fill(demo.password);
   await page.getByLabel('New password again').fill(demo.password);
   await page.getByRole('button', { name: 'Change password' }).click();
-  await expect(page.getByText('Password changed.')).toBeVisible();
+  await expect(page.getByText(/^Password changed\./)).toBeVisible();
 });
 
-test('an agent sees their own profile, and no admin screen', async ({ page, loginAs }) => {
+test('an agent edits their own profile and password, and sees no admin screen', async ({ page, loginAs, demo }) => {
   await loginAs(page, 'agent', { path: '/profile' });
   await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
   await expect(page.getByRole('definition').filter({ hasText: 'sales@demo.example' })).toBeVisible();
-  await expect(page.getByText(/ask an admin/)).toBeVisible();
+
+  // Names: the display name is saved and the top bar follows.
+  const shown = `Sam ${Date.now() % 100000}`;
+  await page.getByLabel('Display name').fill(shown);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Profile saved.')).toBeVisible();
+  await expect(page.getByTitle('My profile')).toHaveText(shown);
+  // An empty first name is refused at its field.
+  await page.getByLabel('First name').fill('');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByLabel('First name')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByRole('alert').filter({ hasText: /^First name: / })).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel('Display name')).toHaveValue(shown);
+  await expect(page.getByLabel('First name')).not.toHaveValue('');
+
+  // Password: a wrong current password is refused at its field.
+  await page.getByLabel('Current password').fill('not-my-password');
+  await page.getByLabel('New password', { exact: true }).fill('agent-password-new-1');
+  await page.getByLabel('New password again').fill('agent-password-new-1');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByText('Current password: is not your current password.')).toBeVisible();
+  await expect(page.getByLabel('Current password')).toHaveAttribute('aria-invalid', 'true');
+  // The right one changes it; this session stays.
+  await page.getByLabel('Current password').fill(demo.password);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByText(/^Password changed\./)).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
+
+  const login = async (password: string) => {
+    const other = await request.newContext({ baseURL: demo.serverUrl });
+    try {
+      return (await other.post('/api/v1/auth/login', { data: { email: 'sales@demo.example', password } })).status();
+    } finally {
+      await other.dispose();
+    }
+  };
+  expect(await login(demo.password)).toBe(401);
+  expect(await login('agent-password-new-1')).toBe(200);
+
+  // Put it back for anything after this test.
+  await page.getByLabel('Current password').fill('agent-password-new-1');
+  await page.getByLabel('New password', { exact: true }).fill(demo.password);
+  await page.getByLabel('New password again').fill(demo.password);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByText(/^Password changed\./)).toBeVisible();
+
+  // No admin screens.
   await expect(page.getByRole('link', { name: 'Omnichannels' })).toHaveCount(0);
   await page.goto('/channels');
   await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeqGate, backoffDelay, eventsUrl, parseFrame } from './live-core';
+import { ACCESS_ENDED, SeqGate, afterClose, backoffDelay, eventsUrl, parseFrame } from './live-core';
 
 describe('backoffDelay', () => {
   it('doubles from half a second and stays under 15 s', () => {
@@ -62,5 +62,22 @@ describe('eventsUrl', () => {
   it('uses wss on https and resumes after the last seq', () => {
     expect(eventsUrl({ protocol: 'https:', host: 'desk.example' }, 42)).toBe('wss://desk.example/api/v1/events?after=42');
     expect(eventsUrl({ protocol: 'http:', host: '127.0.0.1:8080' }, null)).toBe('ws://127.0.0.1:8080/api/v1/events');
+  });
+});
+
+describe('afterClose', () => {
+  it('ends the session when the server says access ended (4401)', () => {
+    expect(ACCESS_ENDED).toBe(4401);
+    expect(afterClose({ code: 4401, opened: true }, 0)).toBe('end-session');
+    expect(afterClose({ code: 4401, opened: false }, 1)).toBe('end-session');
+  });
+  it('reconnects after a socket that was open drops', () => {
+    expect(afterClose({ code: 1006, opened: true }, 0)).toBe('reconnect');
+    expect(afterClose({ code: 1011, opened: true }, 0)).toBe('reconnect');
+    expect(afterClose({ code: 1012, opened: true }, 0)).toBe('reconnect');
+  });
+  it('checks the session after a refused handshake: at once, then every third refusal', () => {
+    const actions = [1, 2, 3, 4, 5, 6, 7].map((n) => afterClose({ code: 1006, opened: false }, n));
+    expect(actions).toEqual(['check-session', 'reconnect', 'check-session', 'reconnect', 'reconnect', 'check-session', 'reconnect']);
   });
 });

@@ -56,3 +56,24 @@ export function eventsUrl(loc: { protocol: string; host: string }, after: number
   const query = after === null ? '' : `?after=${after}`;
   return `${scheme}://${loc.host}/api/v1/events${query}`;
 }
+
+/** The close code the server uses when the socket's access has ended (logout
+ *  elsewhere, a session ended by a password change, staff removed or role
+ *  changed, token revoked): reconnecting cannot help, the user must log in. */
+export const ACCESS_ENDED = 4401;
+
+/** What to do after a socket closed: `end-session` (back to the login page),
+ *  `check-session` (reconnect, but first ask GET /api/v1/me, whose 401 ends
+ *  the session: a refused handshake may be a session that ended) or
+ *  `reconnect`. `opened`: the socket had opened; `failures`: consecutive
+ *  attempts that never opened, this one included. */
+export type CloseAction = 'end-session' | 'check-session' | 'reconnect';
+
+export function afterClose(close: { code: number; opened: boolean }, failures: number): CloseAction {
+  if (close.code === ACCESS_ENDED) return 'end-session';
+  if (close.opened) return 'reconnect';
+  // Refused before opening (an HTTP 401 shows up as a plain 1006): ask at the
+  // first refusal, then every third, so a server that is down is not also
+  // asked for /me on every attempt.
+  return failures === 1 || failures % 3 === 0 ? 'check-session' : 'reconnect';
+}

@@ -3,8 +3,11 @@
 // unsubscribe); `live.on('ready', …)` runs after every (re)connect once the
 // missed events are replayed — the moment to refresh lists. Reconnects with
 // backoff and `?after=<last seq>`; events are handled once each (by seq).
+// A close with code 4401 (access ended) ends the session instead: back to
+// the login page (afterClose in live-core.ts decides).
 import { api } from '../api/client';
-import { SeqGate, backoffDelay, eventsUrl, parseFrame } from './live-core';
+import { SeqGate, afterClose, backoffDelay, eventsUrl, parseFrame } from './live-core';
+import { session } from './session.svelte';
 import type { EventKind, EventMap, LiveEvent } from './live-events';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'offline';
@@ -30,6 +33,8 @@ class Live {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private running = false;
   private everReady = false;
+  /** Consecutive attempts whose socket never opened. */
+  private failures = 0;
 
   constructor() {
     if (typeof window !== 'undefined') {
@@ -76,6 +81,7 @@ class Live {
     this.lastSeq = null;
     this.everReady = false;
     this.attempt = 0;
+    this.failures = 0;
   }
 
   /** Tries again at once (the banner's "Retry now"). */
@@ -96,13 +102,28 @@ class Live {
       return;
     }
     this.socket = socket;
+    let opened = false;
+    socket.onopen = () => {
+      opened = true;
+    };
     socket.onmessage = (m) => {
       if (socket !== this.socket || typeof m.data !== 'string') return;
+      opened = true;
       this.receive(m.data);
     };
-    socket.onclose = () => {
+    socket.onclose = (event?: CloseEvent) => {
       if (socket !== this.socket) return;
       this.socket = null;
+      this.failures = opened ? 0 : this.failures + 1;
+      const action = afterClose({ code: event?.code ?? 1006, opened }, this.failures);
+      if (action === 'end-session') {
+        this.stop();
+        if (session.state.status === 'ready') session.ended();
+        return;
+      }
+      // A refused socket may be a session that ended: asking /me lets the
+      // 401 handler send the user to the login page.
+      if (action === 'check-session') void api.GET('/api/v1/me').catch(() => undefined);
       this.scheduleReconnect();
     };
   }
@@ -136,9 +157,6 @@ class Live {
     if (typeof navigator !== 'undefined' && navigator.onLine === false) this.state = 'offline';
     const delay = backoffDelay(this.attempt++);
     this.nextAttemptAt = Date.now() + delay;
-    // A socket refused over and over may be a session that ended: asking
-    // /me lets the 401 handler send the user to the login page.
-    if (this.attempt >= 3 && this.attempt % 3 === 0) void api.GET('/api/v1/me');
     this.timer = setTimeout(() => this.connectNow(), delay);
   }
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 class FakeSocket {
   static all: FakeSocket[] = [];
   onmessage: ((m: { data: string }) => void) | null = null;
-  onclose: (() => void) | null = null;
+  onclose: ((event?: { code: number }) => void) | null = null;
   closed = false;
   constructor(readonly url: string) {
     FakeSocket.all.push(this);
@@ -13,10 +13,10 @@ class FakeSocket {
   send(frame: object): void {
     this.onmessage?.({ data: JSON.stringify(frame) });
   }
-  close(): void {
+  close(code?: number): void {
     if (this.closed) return;
     this.closed = true;
-    this.onclose?.();
+    this.onclose?.(code === undefined ? undefined : { code });
   }
   /** The server went away. */
   drop(): void {
@@ -26,7 +26,9 @@ class FakeSocket {
 
 beforeAll(() => {
   vi.stubGlobal('WebSocket', FakeSocket);
-  vi.stubGlobal('location', { protocol: 'http:', host: 'desk.test' });
+  vi.stubGlobal('location', { protocol: 'http:', host: 'desk.test', pathname: '/chats', search: '' });
+  // The session (which ends on a 4401 close) imports the router, which listens to window.
+  vi.stubGlobal('window', { addEventListener: () => undefined });
   vi.stubGlobal('fetch', async () => new Response('{}', { status: 200 }));
   vi.useFakeTimers();
 });
@@ -89,5 +91,24 @@ describe('live', () => {
     await vi.advanceTimersByTimeAsync(700);
     expect(count()).toBe(before + 2);
     live.stop();
+  });
+
+  it('ends the session, with no reconnecting, when the server closes with 4401', async () => {
+    const { live } = await import('./live.svelte');
+    const { session } = await import('./session.svelte');
+    const ended = vi.spyOn(session, 'ended').mockImplementation(() => undefined);
+    session.state = { status: 'ready', staff: {} as never, account: {} as never };
+    live.start();
+    const socket = FakeSocket.all.at(-1)!;
+    socket.send({ type: 'ready', seq: 1 });
+    expect(live.state).toBe('live');
+    const before = FakeSocket.all.length;
+    socket.close(4401);
+    expect(ended).toHaveBeenCalledOnce();
+    expect(live.state).toBe('offline');
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(FakeSocket.all.length).toBe(before);
+    ended.mockRestore();
+    session.state = { status: 'anonymous' };
   });
 });

@@ -746,36 +746,15 @@ async fn parallel_login_attempts_never_exceed_the_limit_and_a_success_is_taken_b
         3,
         "only as many attempts as the limit allows"
     );
-    assert_eq!(
-        store
-            .count_login_failures("email:ann@x.com", since)
-            .await
-            .unwrap(),
-        3
-    );
-    assert_eq!(
-        store
-            .count_login_failures("ip:10.0.0.1", since)
-            .await
-            .unwrap(),
-        3
-    );
+    let counts = || async {
+        let email = store.count_login_failures("email:ann@x.com", since);
+        let address = store.count_login_failures("ip:10.0.0.1", since);
+        (email.await.unwrap(), address.await.unwrap())
+    };
+    assert_eq!(counts().await, (3, 3));
     // A successful attempt does not count against either key.
     store.forget_login_attempt(&granted[0]).await.unwrap();
-    assert_eq!(
-        store
-            .count_login_failures("email:ann@x.com", since)
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(
-        store
-            .count_login_failures("ip:10.0.0.1", since)
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(counts().await, (2, 2));
 }
 
 async fn clearing_login_failures_resets_the_count(_: &TestDatabase, store: Store) {

@@ -54,7 +54,7 @@ pub async fn create_account_with_admin(
 /// Creates the data directory, opens the database and applies any
 /// migrations not applied yet: what every command does first.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(&config.data_dir)
+    crate::files::create_private_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     let store = Store::connect(&config.database_url)
         .await

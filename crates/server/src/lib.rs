@@ -13,6 +13,7 @@ pub mod drain;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod files;
 pub mod inbound;
 pub mod outbox;
 pub mod routes;

@@ -127,7 +127,8 @@ impl Store {
         let dialect = Dialect::from_url(url)?;
         let (pool, write_lock) = match dialect {
             Dialect::Sqlite => {
-                create_parent_dir(url).context("creating the SQLite database's directory")?;
+                prepare_database_file(url)
+                    .context("creating the SQLite database file and its directory")?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(30))
@@ -231,14 +232,29 @@ fn sqlite_path(url: &str) -> &str {
 }
 
 /// A first run with `sqlite://data/omnidesk.db` should not fail because
-/// `data/` does not exist yet.
-fn create_parent_dir(url: &str) -> Result<(), sqlx::Error> {
+/// `data/` does not exist yet. A new database file is created readable by
+/// the owner only (its folder too); SQLite gives its WAL and shared-memory
+/// files the database file's permissions.
+fn prepare_database_file(url: &str) -> Result<(), sqlx::Error> {
     let path = std::path::Path::new(sqlite_path(url));
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && !path.starts_with(":memory:") => {
-            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)
-        }
-        _ => Ok(()),
+    if path.starts_with(":memory:") || path.as_os_str().is_empty() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(sqlx::Error::Io)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(sqlx::Error::Io(e)),
     }
 }
 

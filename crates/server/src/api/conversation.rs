@@ -264,10 +264,7 @@ async fn store_upload(
     let path = state.files_dir().join(&storage_key);
     let io =
         |e: std::io::Error| ApiError::Internal(anyhow::Error::new(e).context("storing an upload"));
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir).await.map_err(io)?;
-    }
-    let mut out = tokio::fs::File::create(&path).await.map_err(io)?;
+    let mut out = crate::files::create_private_file(&path).await.map_err(io)?;
     let mut size: u64 = 0;
     let result: ServeResult<()> = async {
         while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {

@@ -147,10 +147,7 @@ impl MediaJob {
         let path = state.files_dir().join(&storage_key);
         let mut written: u64 = 0;
         let result = async {
-            if let Some(dir) = path.parent() {
-                tokio::fs::create_dir_all(dir).await?;
-            }
-            let mut file = tokio::fs::File::create(&path).await?;
+            let mut file = crate::files::create_private_file(&path).await?;
             while let Some(chunk) = response
                 .chunk()
                 .await

@@ -76,6 +76,13 @@ pub struct MessageDetail {
     pub edits: Vec<MessageEdit>,
 }
 
+/// Which end of a conversation a page of messages starts from.
+#[derive(Debug, Clone, Copy)]
+enum Order {
+    Oldest,
+    Newest,
+}
+
 impl Store {
     /// Enquiries of the account, newest first, after `before` (an enquiry id
     /// from the previous page) — at most `limit`.
@@ -133,34 +140,8 @@ impl Store {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<MessageDetail>, StoreError> {
-        let (after_at, after_id) = match after {
-            Some(id) => {
-                let m = self.get_message(account_id, id).await?;
-                (Some(m.sent_at.as_millisecond()), Some(m.id))
-            }
-            None => (None, None),
-        };
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages
-             WHERE account_id = $1 AND enquiry_id = $2
-               AND ($3 IS NULL OR sent_at > $3 OR (sent_at = $3 AND id > $4))
-             ORDER BY sent_at, id LIMIT $5"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(account_id)
-            .bind(enquiry_id)
-            .bind(after_at)
-            .bind(after_id.as_deref())
-            .bind(limit)
-            .fetch_all(&self.pool)
+        self.message_page(account_id, enquiry_id, after, limit, Order::Oldest)
             .await
-            .context("listing messages")?;
-        let messages: Vec<Message> = rows
-            .iter()
-            .map(message_from_row)
-            .collect::<Result<_, _>>()
-            .context("decoding messages")?;
-        self.details(account_id, messages).await
     }
 
     /// The messages of an enquiry newest first, before the message `before`
@@ -172,7 +153,21 @@ impl Store {
         before: Option<&str>,
         limit: i64,
     ) -> Result<Vec<MessageDetail>, StoreError> {
-        let (before_at, before_id) = match before {
+        self.message_page(account_id, enquiry_id, before, limit, Order::Newest)
+            .await
+    }
+
+    /// One page of an enquiry's messages in `order`, continuing from the
+    /// message `cursor` (which must be one of this enquiry's).
+    async fn message_page(
+        &self,
+        account_id: &str,
+        enquiry_id: &str,
+        cursor: Option<&str>,
+        limit: i64,
+        order: Order,
+    ) -> Result<Vec<MessageDetail>, StoreError> {
+        let (cursor_at, cursor_id) = match cursor {
             Some(id) => {
                 let m = self.get_message(account_id, id).await?;
                 if m.enquiry_id.as_deref() != Some(enquiry_id) {
@@ -182,21 +177,25 @@ impl Store {
             }
             None => (None, None),
         };
+        let (beyond, direction) = match order {
+            Order::Oldest => (">", "ASC"),
+            Order::Newest => ("<", "DESC"),
+        };
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages
              WHERE account_id = $1 AND enquiry_id = $2
-               AND ($3 IS NULL OR sent_at < $3 OR (sent_at = $3 AND id < $4))
-             ORDER BY sent_at DESC, id DESC LIMIT $5"
+               AND ($3 IS NULL OR sent_at {beyond} $3 OR (sent_at = $3 AND id {beyond} $4))
+             ORDER BY sent_at {direction}, id {direction} LIMIT $5"
         );
         let rows = sqlx::query(&sql)
             .bind(account_id)
             .bind(enquiry_id)
-            .bind(before_at)
-            .bind(before_id.as_deref())
+            .bind(cursor_at)
+            .bind(cursor_id.as_deref())
             .bind(limit)
             .fetch_all(&self.pool)
             .await
-            .context("listing messages newest first")?;
+            .context("listing messages")?;
         let messages: Vec<Message> = rows
             .iter()
             .map(message_from_row)
